@@ -1,0 +1,44 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+namespace MLNetExt.Serialization;
+
+/// <summary>
+/// The identity and version range of a component's saved state.
+/// </summary>
+/// <param name="Id">A stable, unique name ("MLNetExt.TemperatureScaling"). Never reuse or rename one.</param>
+/// <param name="CurrentVersion">The version this build writes. Increment it whenever the state's layout changes.</param>
+/// <param name="OldestReadableVersion">The oldest version this build still reads.</param>
+internal sealed record ComponentFormat(string Id, int CurrentVersion, int OldestReadableVersion = 1);
+
+/// <summary>A transformer whose learned state <see cref="ModelPersistence"/> saves.</summary>
+internal interface IPersistentComponent : ITransformer
+{
+    /// <summary>The format of this component (the same object as <see cref="IPersistentComponent{TSelf}.Format"/>).</summary>
+    ComponentFormat PersistedFormat { get; }
+
+    /// <summary>Writes the learned state and the column bindings, in the current format version.</summary>
+    void SaveState(ModelStateWriter writer);
+}
+
+/// <summary>
+/// A transformer that <see cref="ModelPersistence"/> can save and load. Implementations are listed with
+/// <see cref="PersistentComponentAttribute"/> on their assembly.
+/// </summary>
+internal interface IPersistentComponent<TSelf> : IPersistentComponent where TSelf : IPersistentComponent<TSelf>
+{
+    /// <summary>The component's identity and versions.</summary>
+    static abstract ComponentFormat Format { get; }
+
+    /// <summary>Rebuilds the component from state of any readable version (<see cref="ModelStateReader.FormatVersion"/>).</summary>
+    static abstract TSelf LoadState(IHostEnvironment env, ModelStateReader reader);
+}
+
+/// <summary>Lists a persistent component of this assembly so that <see cref="ModelPersistence"/> can load it.</summary>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+internal sealed class PersistentComponentAttribute : Attribute
+{
+    public PersistentComponentAttribute(Type componentType) => ComponentType = componentType;
+
+    public Type ComponentType { get; }
+}
