@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text;
+
+namespace MLNetExt.Calibration;
+
+/// <summary>
+/// Calibration of binary probabilities, as returned by <c>mlContext.BinaryClassification.EvaluateCalibration</c>.
+/// Unless a name says "top-label", metrics are of positive-class reliability: confidence p = P(label = true),
+/// outcome = label (netcal, torchmetrics <c>binary_calibration_error</c>, scikit-learn <c>calibration_curve</c>).
+/// </summary>
+public sealed class BinaryCalibrationMetrics
+{
+    internal BinaryCalibrationMetrics(ReadOnlySpan<double> probabilities, ReadOnlySpan<bool> labels, CalibrationEvaluatorOptions options)
+    {
+        var equalWidth = CalibrationBinning.EqualWidth(options.NumberOfBins, options.BinEdgeRule);
+        var stats = CalibrationMetrics.Accumulate(probabilities, labels, equalWidth);
+        ReliabilityDiagram = new ReliabilityDiagram(equalWidth, stats);
+        BrierDecomposition = stats.Decompose();
+        EqualMassReliabilityDiagram = CalibrationMetrics.Reliability(probabilities, labels,
+            CalibrationBinning.EqualMass(probabilities, options.NumberOfBins, options.EqualMassBinning));
+
+        var confidences = new double[probabilities.Length];
+        var correct = new bool[probabilities.Length];
+        CalibrationMetrics.BinaryTopLabel(probabilities, labels, confidences, correct, options.TieRule);
+        TopLabelReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct, equalWidth);
+
+        Count = probabilities.Length;
+        BrierScore = CalibrationMetrics.BrierScore(probabilities, labels);
+        BalanceScore = CalibrationMetrics.BalanceScore(probabilities, labels);
+        LogLoss = CalibrationMetrics.LogLoss(probabilities, labels);
+        int positives = 0;
+        foreach (bool y in labels)
+            positives += y ? 1 : 0;
+        PositiveRate = (double)positives / Count;
+        double sum = 0;
+        foreach (double p in probabilities)
+            sum += p;
+        MeanProbability = sum / Count;
+    }
+
+    /// <summary>The number of predictions evaluated.</summary>
+    public long Count { get; }
+
+    /// <summary>Equal-width expected calibration error (L1) over <see cref="ReliabilityDiagram"/>'s bins.</summary>
+    public double ExpectedCalibrationError => ReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>Maximum calibration error over the non-empty equal-width bins.</summary>
+    public double MaximumCalibrationError => ReliabilityDiagram.MaximumCalibrationError;
+
+    /// <summary>Root-mean-square calibration error (L2) over the equal-width bins.</summary>
+    public double RootMeanSquaredCalibrationError => ReliabilityDiagram.RootMeanSquaredCalibrationError;
+
+    /// <summary>Expected calibration error over equal-mass bins (<see cref="EqualMassReliabilityDiagram"/>).</summary>
+    public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>
+    /// The debiased L2 calibration error of Kumar, Liang and Ma (2019) over the equal-mass bins: their estimator,
+    /// which removes the bias that makes plug-in ECE overstate miscalibration on small samples.
+    /// </summary>
+    public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
+
+    /// <summary>Top-label ECE: confidence max(p, 1 - p) against "the predicted class is right", equal-width bins.</summary>
+    public double TopLabelExpectedCalibrationError => TopLabelReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>The Brier score (1/N) sum (p - y)^2.</summary>
+    public double BrierScore { get; }
+
+    /// <summary>The Brier score's reliability / resolution / uncertainty terms over the equal-width bins.</summary>
+    public BrierDecomposition BrierDecomposition { get; }
+
+    /// <summary>The Balance score: accuracy (p &gt;= 0.5 rule) minus mean confidence; negative = over-confident.</summary>
+    public double BalanceScore { get; }
+
+    /// <summary>Mean negative log-likelihood (natural log, probabilities floored at 1e-15).</summary>
+    public double LogLoss { get; }
+
+    /// <summary>The fraction of positive labels.</summary>
+    public double PositiveRate { get; }
+
+    /// <summary>The mean predicted probability; equal to <see cref="PositiveRate"/> for forecasts calibrated in the large.</summary>
+    public double MeanProbability { get; }
+
+    /// <summary>Positive-class reliability over equal-width bins (the table behind a reliability diagram).</summary>
+    public ReliabilityDiagram ReliabilityDiagram { get; }
+
+    /// <summary>Positive-class reliability over equal-mass bins.</summary>
+    public ReliabilityDiagram EqualMassReliabilityDiagram { get; }
+
+    /// <summary>Top-label reliability over equal-width bins.</summary>
+    public ReliabilityDiagram TopLabelReliabilityDiagram { get; }
+
+    /// <summary>The metrics, one per line.</summary>
+    public override string ToString() => MetricsText.Format(
+        ("Count", Count),
+        ("ECE", ExpectedCalibrationError),
+        ("MCE", MaximumCalibrationError),
+        ("RMSCE", RootMeanSquaredCalibrationError),
+        ("Equal-mass ECE", EqualMassExpectedCalibrationError),
+        ("Debiased CE (L2)", DebiasedCalibrationError),
+        ("Top-label ECE", TopLabelExpectedCalibrationError),
+        ("Brier score", BrierScore),
+        ("  reliability", BrierDecomposition.Reliability),
+        ("  resolution", BrierDecomposition.Resolution),
+        ("  uncertainty", BrierDecomposition.Uncertainty),
+        ("Balance score", BalanceScore),
+        ("Log-loss", LogLoss),
+        ("Positive rate", PositiveRate),
+        ("Mean probability", MeanProbability));
+}
+
+/// <summary>
+/// Calibration of multiclass probability vectors, as returned by <c>mlContext.MulticlassClassification.EvaluateCalibration</c>.
+/// Unless a name says "classwise", metrics are top-label: confidence <c>max_k P_k</c>, outcome "the argmax is the label"
+/// (netcal's and torchmetrics' multiclass default, uncertainty-calibration's <c>get_ece</c>).
+/// </summary>
+public sealed class MulticlassCalibrationMetrics
+{
+    internal MulticlassCalibrationMetrics(ReadOnlySpan<float> probabilities, int classCount, ReadOnlySpan<int> labels,
+        CalibrationEvaluatorOptions options)
+    {
+        int n = labels.Length;
+        var confidences = new double[n];
+        var correct = new bool[n];
+        CalibrationMetrics.TopLabel(probabilities, classCount, labels, confidences, correct);
+        var equalWidth = CalibrationBinning.EqualWidth(options.NumberOfBins, options.BinEdgeRule);
+        ReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct, equalWidth);
+        EqualMassReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct,
+            CalibrationBinning.EqualMass(confidences, options.NumberOfBins, options.EqualMassBinning));
+        PerClassExpectedCalibrationError = CalibrationMetrics.ClasswiseExpectedCalibrationErrors(probabilities, classCount, labels, equalWidth);
+        ClasswiseExpectedCalibrationError = PerClassExpectedCalibrationError.Average();
+        BrierScore = CalibrationMetrics.MulticlassBrierScore(probabilities, classCount, labels);
+        LogLoss = CalibrationMetrics.MulticlassLogLoss(probabilities, classCount, labels);
+        Count = n;
+        ClassCount = classCount;
+        int right = 0;
+        double confidenceSum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            right += correct[i] ? 1 : 0;
+            confidenceSum += confidences[i];
+        }
+        Accuracy = (double)right / n;
+        MeanConfidence = confidenceSum / n;
+    }
+
+    /// <summary>The number of predictions evaluated.</summary>
+    public long Count { get; }
+
+    /// <summary>The number of classes K (the size of the probability vector).</summary>
+    public int ClassCount { get; }
+
+    /// <summary>Top-label expected calibration error (L1) over equal-width bins.</summary>
+    public double ExpectedCalibrationError => ReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>Top-label maximum calibration error over the non-empty equal-width bins.</summary>
+    public double MaximumCalibrationError => ReliabilityDiagram.MaximumCalibrationError;
+
+    /// <summary>Top-label RMS calibration error over equal-width bins.</summary>
+    public double RootMeanSquaredCalibrationError => ReliabilityDiagram.RootMeanSquaredCalibrationError;
+
+    /// <summary>Top-label ECE over equal-mass bins.</summary>
+    public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>Top-label debiased L2 calibration error (Kumar et al. 2019) over the equal-mass bins.</summary>
+    public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
+
+    /// <summary>Classwise ECE: the mean over classes k of the ECE of P_k against 1[label = k] (equal-width bins).</summary>
+    public double ClasswiseExpectedCalibrationError { get; }
+
+    /// <summary>Each class's term of <see cref="ClasswiseExpectedCalibrationError"/>, indexed by class.</summary>
+    public IReadOnlyList<double> PerClassExpectedCalibrationError { get; }
+
+    /// <summary>The multiclass Brier score (Brier 1950), sum over classes, in [0, 2].</summary>
+    public double BrierScore { get; }
+
+    /// <summary>Mean negative log-likelihood of the label (natural log, floored at 1e-15).</summary>
+    public double LogLoss { get; }
+
+    /// <summary>The fraction of rows whose argmax is the label.</summary>
+    public double Accuracy { get; }
+
+    /// <summary>The mean top-label confidence.</summary>
+    public double MeanConfidence { get; }
+
+    /// <summary>
+    /// <see cref="Accuracy"/> - <see cref="MeanConfidence"/>: the Balance score's top-label form. Negative when the model
+    /// is over-confident on average.
+    /// </summary>
+    public double BalanceScore => Accuracy - MeanConfidence;
+
+    /// <summary>Top-label reliability over equal-width bins.</summary>
+    public ReliabilityDiagram ReliabilityDiagram { get; }
+
+    /// <summary>Top-label reliability over equal-mass bins.</summary>
+    public ReliabilityDiagram EqualMassReliabilityDiagram { get; }
+
+    /// <summary>The metrics, one per line.</summary>
+    public override string ToString() => MetricsText.Format(
+        ("Count", Count),
+        ("Classes", ClassCount),
+        ("ECE (top-label)", ExpectedCalibrationError),
+        ("MCE", MaximumCalibrationError),
+        ("RMSCE", RootMeanSquaredCalibrationError),
+        ("Equal-mass ECE", EqualMassExpectedCalibrationError),
+        ("Debiased CE (L2)", DebiasedCalibrationError),
+        ("Classwise ECE", ClasswiseExpectedCalibrationError),
+        ("Brier score", BrierScore),
+        ("Log-loss", LogLoss),
+        ("Accuracy", Accuracy),
+        ("Mean confidence", MeanConfidence),
+        ("Balance score", BalanceScore));
+}
+
+internal static class MetricsText
+{
+    public static string Format(params (string Name, double Value)[] rows)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, value) in rows)
+        {
+            string formatted = value == Math.Floor(value) && Math.Abs(value) >= 1
+                ? value.ToString("0", CultureInfo.InvariantCulture)
+                : value.ToString("0.000000", CultureInfo.InvariantCulture);
+            text.AppendLine(CultureInfo.InvariantCulture, $"{name,-18} {formatted}");
+        }
+        return text.ToString();
+    }
+}
