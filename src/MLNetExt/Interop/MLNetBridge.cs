@@ -31,18 +31,10 @@ internal static class MLNetBridge
 
     /// <summary>
     /// Whether ML.NET's cancellation flag is set for this environment (<c>ICancelable.IsCanceled</c>, internal).
-    /// It is set by <c>MLContext.CancelExecution</c>, which AutoML and ML.NET's experiment runners call.
+    /// <c>MLContext.CancelExecution</c> (internal; AutoML's trial runner calls it) sets it on every host registered
+    /// from the context so far, which is how a running component sees it, as ML.NET's own trainers do.
     /// </summary>
     public static bool IsCanceled(IHostEnvironment env) => env is ICancelable cancelable && cancelable.IsCanceled;
-
-    /// <summary>Sets the cancellation flag of a context, as <c>MLContext.CancelExecution</c> (internal) does.</summary>
-    public static void CancelExecution(IHostEnvironment env)
-    {
-        if (env is ICancelable cancelable)
-            cancelable.CancelExecution();
-        else
-            throw new ArgumentException($"'{env.GetType().Name}' does not support cancellation.", nameof(env));
-    }
 
     /// <summary>
     /// A <see cref="SchemaShape.Column"/> for <c>IEstimator.GetOutputSchema</c>: its constructor is internal and ML.NET
