@@ -48,4 +48,107 @@ public static class CalibrationCatalog
         string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score,
         CalibrationEvaluatorOptions? options = null)
         => CalibrationEvaluator.EvaluateMulticlass(MLNetBridge.GetEnvironment(catalog), data, labelColumnName, scoreColumnName, options);
+
+    /// <summary>
+    /// Temperature scaling for a multiclass classifier: learns one temperature T so that softmax(z / T) of the score
+    /// vector's logits maximizes the likelihood of the labels, and writes the calibrated probability vector. The
+    /// predicted class never changes. Fit it on data the classifier was not trained on.
+    /// </summary>
+    /// <param name="catalog">The multiclass classification catalog.</param>
+    /// <param name="labelColumnName">The label: a key column with one value per class, or numeric class indices 0..K-1.</param>
+    /// <param name="scoreColumnName">The score: a known-size vector of Single (ML.NET's multiclass <c>Score</c>).</param>
+    /// <param name="outputColumnName">Where the calibrated vector goes; null (default) replaces the score column.</param>
+    /// <param name="scoreKind">Whether the score holds probabilities (default) or logits.</param>
+    /// <example><code>
+    /// var calibrator = mlContext.MulticlassClassification.TemperatureScaling().Fit(model.Transform(calibrationData));
+    /// var calibrated = calibrator.Transform(model.Transform(testData));
+    /// </code>See samples/CalibrationSample.</example>
+    public static TemperatureScalingEstimator TemperatureScaling(this MulticlassClassificationCatalog catalog,
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, string? outputColumnName = null,
+        ScoreKind scoreKind = ScoreKind.Probability)
+        => TemperatureScaling(catalog, new TemperatureScalingEstimator.Options
+        {
+            LabelColumnName = labelColumnName,
+            ScoreColumnName = scoreColumnName,
+            OutputColumnName = outputColumnName,
+            ScoreKind = scoreKind,
+        });
+
+    /// <summary>Temperature scaling for a multiclass classifier, with all options.</summary>
+    /// <param name="catalog">The multiclass classification catalog.</param>
+    /// <param name="options">The options; validated here.</param>
+    public static TemperatureScalingEstimator TemperatureScaling(this MulticlassClassificationCatalog catalog,
+        TemperatureScalingEstimator.Options options)
+        => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
+
+    /// <summary>
+    /// Beta calibration (Kull et al. 2017): <c>P = sigmoid(a ln s - b ln(1 - s) + c)</c>, a, b &gt;= 0, with
+    /// s = sigmoid(score) for raw scores. Writes a Probability column that <c>BinaryClassification.Evaluate</c> and
+    /// <c>EvaluateCalibration</c> read unchanged.
+    /// </summary>
+    /// <param name="catalog">The binary calibrators catalog.</param>
+    /// <param name="labelColumnName">The label, Boolean.</param>
+    /// <param name="scoreColumnName">The score to calibrate, Single or Double.</param>
+    /// <param name="scoreKind">Raw scores (default) or probabilities.</param>
+    /// <example><code>
+    /// var calibrator = mlContext.BinaryClassification.Calibrators.Beta().Fit(model.Transform(calibrationData));
+    /// </code>See samples/CalibrationSample.</example>
+    public static BetaCalibrationEstimator Beta(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, ScoreKind scoreKind = ScoreKind.Logit)
+        => Beta(catalog, new BetaCalibrationEstimator.Options { LabelColumnName = labelColumnName, ScoreColumnName = scoreColumnName, ScoreKind = scoreKind });
+
+    /// <summary>Beta calibration with all options.</summary>
+    /// <param name="catalog">The binary calibrators catalog.</param>
+    /// <param name="options">The options; validated here.</param>
+    public static BetaCalibrationEstimator Beta(this BinaryClassificationCatalog.CalibratorsCatalog catalog, BetaCalibrationEstimator.Options options)
+        => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
+
+    /// <summary>
+    /// Histogram binning (Zadrozny and Elkan 2001) with equal-mass bins: each bin of fit scores predicts its
+    /// fraction of positive labels.
+    /// </summary>
+    /// <param name="catalog">The binary calibrators catalog.</param>
+    /// <param name="labelColumnName">The label, Boolean.</param>
+    /// <param name="scoreColumnName">The score to calibrate, Single or Double (raw score or probability: only the order matters).</param>
+    /// <param name="numberOfBins">The number of equal-mass bins, 10 by default.</param>
+    public static HistogramBinningEstimator HistogramBinning(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score,
+        int numberOfBins = HistogramBinningEstimator.Options.Defaults.NumberOfBins)
+        => HistogramBinning(catalog, new HistogramBinningEstimator.Options
+        {
+            LabelColumnName = labelColumnName,
+            ScoreColumnName = scoreColumnName,
+            NumberOfBins = numberOfBins,
+        });
+
+    /// <summary>Histogram binning with all options.</summary>
+    /// <param name="catalog">The binary calibrators catalog.</param>
+    /// <param name="options">The options; validated here.</param>
+    public static HistogramBinningEstimator HistogramBinning(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
+        HistogramBinningEstimator.Options options)
+        => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
+
+    /// <summary>
+    /// Binary temperature scaling: <c>P = sigmoid(score / T)</c> with T fitted by maximum likelihood (Platt scaling
+    /// without the intercept, so the decision threshold stays at score 0).
+    /// </summary>
+    /// <param name="catalog">The binary calibrators catalog.</param>
+    /// <param name="labelColumnName">The label, Boolean.</param>
+    /// <param name="scoreColumnName">The raw score (logit) to calibrate, Single or Double.</param>
+    /// <param name="scoreKind">Raw scores (default) or probabilities (then logit(p) is scaled).</param>
+    public static BinaryTemperatureScalingEstimator TemperatureScaling(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, ScoreKind scoreKind = ScoreKind.Logit)
+        => TemperatureScaling(catalog, new BinaryTemperatureScalingEstimator.Options
+        {
+            LabelColumnName = labelColumnName,
+            ScoreColumnName = scoreColumnName,
+            ScoreKind = scoreKind,
+        });
+
+    /// <summary>Binary temperature scaling with all options.</summary>
+    /// <param name="catalog">The binary calibrators catalog.</param>
+    /// <param name="options">The options; validated here.</param>
+    public static BinaryTemperatureScalingEstimator TemperatureScaling(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
+        BinaryTemperatureScalingEstimator.Options options)
+        => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
 }

@@ -1,0 +1,120 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetExt.Data;
+using MLNetExt.Serialization;
+
+namespace MLNetExt.Calibration;
+
+/// <summary>
+/// The common shape of MLNetExt's binary calibrators: a learned, non-decreasing map from one score column to a
+/// probability column. Transform is lazy (nothing is computed until a cursor reads the probability), works through
+/// <c>PredictionEngine</c>, and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A missing (NaN) score gives a
+/// NaN probability; probability input outside [0, 1] is clamped to [floor, 1 - floor].
+/// </summary>
+public abstract class BinaryCalibratorTransformer : ITransformer
+{
+    private protected BinaryCalibratorTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind, double probabilityFloor)
+    {
+        ScoreColumnName = scoreColumnName;
+        OutputColumnName = outputColumnName;
+        ScoreKind = scoreKind;
+        ProbabilityFloor = probabilityFloor;
+    }
+
+    /// <summary>The column read.</summary>
+    public string ScoreColumnName { get; }
+
+    /// <summary>The column written (Single).</summary>
+    public string OutputColumnName { get; }
+
+    /// <summary>Whether the score column holds raw scores or probabilities.</summary>
+    public ScoreKind ScoreKind { get; }
+
+    /// <summary>The clamp applied to probability input before logarithms.</summary>
+    public double ProbabilityFloor { get; }
+
+    /// <summary>Always true: the calibrator maps each row on its own.</summary>
+    public bool IsRowToRowMapper => true;
+
+    /// <summary>The calibrated probability of one score, as the output column holds it (before rounding to Single).</summary>
+    public double Calibrate(double score) => double.IsNaN(score) ? double.NaN : CalibrateCore(score);
+
+    /// <inheritdoc/>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new Mapper(this, inputSchema).OutputSchema;
+
+    /// <inheritdoc/>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new MappedRowToRowMapper(new Mapper(this, inputSchema));
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input)
+    {
+        Guard.NotNull(input, nameof(input));
+        return new MappedDataView(input, new Mapper(this, input.Schema));
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, (IPersistentComponent)this);
+
+    private protected abstract double CalibrateCore(double score);
+
+    /// <summary>Writes the column bindings; derived classes write their parameters after it.</summary>
+    private protected void SaveBinding(ModelStateWriter writer)
+    {
+        writer.Write(ScoreColumnName);
+        writer.Write(OutputColumnName);
+        writer.WriteEnum(ScoreKind);
+        writer.Write(ProbabilityFloor);
+    }
+
+    private protected static (string Score, string Output, ScoreKind Kind, double Floor) LoadBinding(ModelStateReader reader)
+    {
+        string score = reader.ReadNonEmptyString("the score column name");
+        string output = reader.ReadNonEmptyString("the output column name");
+        var kind = reader.ReadEnum<ScoreKind>("the score kind");
+        double floor = reader.ReadFiniteDouble("the probability floor");
+        reader.Check(floor > 0 && floor <= 0.01, $"the probability floor is {floor}");
+        return (score, output, kind, floor);
+    }
+
+    private sealed class Mapper : RowMapper
+    {
+        private readonly BinaryCalibratorTransformer _parent;
+        private readonly DataViewSchema.Column _score;
+        private readonly DataViewSchema.DetachedColumn[] _outputs;
+
+        public Mapper(BinaryCalibratorTransformer parent, DataViewSchema inputSchema) : base(inputSchema)
+        {
+            _parent = parent;
+            _score = BinaryCalibratorSupport.CheckScore(inputSchema, parent.ScoreColumnName);
+            _outputs = [new DataViewSchema.DetachedColumn(parent.OutputColumnName, NumberDataViewType.Single)];
+        }
+
+        public override IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns => _outputs;
+
+        public override IEnumerable<DataViewSchema.Column> GetDependencies(Func<int, bool> isOutputActive)
+            => isOutputActive(0) ? [_score] : [];
+
+        public override Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive)
+        {
+            if (!isOutputActive(0))
+                return [null];
+            var parent = _parent;
+            if (_score.Type == NumberDataViewType.Single)
+            {
+                var getter = input.GetGetter<float>(_score);
+                float score = 0;
+                return [(ValueGetter<float>)((ref float value) =>
+                {
+                    getter(ref score);
+                    value = (float)parent.Calibrate(score);
+                })];
+            }
+            var doubleGetter = input.GetGetter<double>(_score);
+            double doubleScore = 0;
+            return [(ValueGetter<float>)((ref float value) =>
+            {
+                doubleGetter(ref doubleScore);
+                value = (float)parent.Calibrate(doubleScore);
+            })];
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using MLNetExt.Calibration.Fitting;
+
+namespace MLNetExt.Calibration;
+
+/// <summary>What a calibrator's input column holds.</summary>
+public enum ScoreKind
+{
+    /// <summary>
+    /// Unbounded scores read as logits: a binary classifier's raw <c>Score</c> (P = sigmoid(score)), or a vector of
+    /// multiclass logits (P = softmax(z)).
+    /// </summary>
+    Logit,
+
+    /// <summary>
+    /// Probabilities in [0, 1]: a binary <c>Probability</c> column, or a multiclass probability vector (ML.NET's
+    /// multiclass <c>Score</c>). Logarithms are taken after flooring at the calibrator's probability floor.
+    /// </summary>
+    Probability,
+}
+
+/// <summary>The conversions between scores, logits and log-probabilities shared by the calibrators.</summary>
+internal static class ScoreMath
+{
+    /// <summary>The default probability floor: ln(1e-12) = -27.6 bounds the logits made from probabilities.</summary>
+    public const double DefaultProbabilityFloor = 1e-12;
+
+    /// <summary>A binary score as a logit: raw scores as they are, probabilities as ln(p / (1 - p)) after clamping to [floor, 1 - floor].</summary>
+    public static double ToLogit(double score, ScoreKind kind, double floor)
+    {
+        if (kind == ScoreKind.Logit)
+            return score;
+        double p = Math.Clamp(score, floor, 1 - floor);
+        return Math.Log(p) - Log1P(-p);
+    }
+
+    /// <summary>ln s and ln(1 - s) of a binary score, exactly for raw scores (s = sigmoid(x)) and clamped for probabilities.</summary>
+    public static (double LogS, double LogOneMinusS) ToLogProbabilities(double score, ScoreKind kind, double floor)
+    {
+        if (kind == ScoreKind.Logit)
+            return (-TemperatureFitter.Softplus(-score), -TemperatureFitter.Softplus(score));
+        double p = Math.Clamp(score, floor, 1 - floor);
+        return (Math.Log(p), Log1P(-p));
+    }
+
+    /// <summary>ln(1 + x), accurate for small |x| (Goldberg's trick; .NET 8 has no log1p).</summary>
+    public static double Log1P(double x)
+    {
+        double u = 1 + x;
+        return u == 1 ? x : Math.Log(u) * x / (u - 1);
+    }
+
+    /// <summary>A multiclass score vector as logits, into <paramref name="logits"/>.</summary>
+    public static void ToLogits(ReadOnlySpan<float> scores, ScoreKind kind, double floor, Span<double> logits)
+    {
+        for (int k = 0; k < scores.Length; k++)
+            logits[k] = kind == ScoreKind.Logit ? scores[k] : Math.Log(Math.Max(scores[k], floor));
+    }
+
+    /// <summary>softmax(z / T) into <paramref name="probabilities"/>, computed in double; overwrites <paramref name="logits"/>.</summary>
+    public static void Softmax(Span<double> logits, double temperature, Span<float> probabilities)
+    {
+        double max = double.NegativeInfinity;
+        foreach (double z in logits)
+            max = Math.Max(max, z);
+        double sum = 0;
+        for (int k = 0; k < logits.Length; k++)
+        {
+            logits[k] = Math.Exp((logits[k] - max) / temperature);
+            sum += logits[k];
+        }
+        for (int k = 0; k < logits.Length; k++)
+            probabilities[k] = (float)(logits[k] / sum);
+    }
+}
