@@ -1,15 +1,28 @@
 using System.Globalization;
 using Microsoft.ML;
+using MLNetExt.Calibration;
 
 namespace MLNetExt.Tests.LoadProbe;
 
-/// <summary>One line per MLNetExt transformer: its type and learned parameters, round-trip formatted.</summary>
+/// <summary>
+/// One line per MLNetExt transformer: its type and learned parameters, round-trip formatted. Shared by the probe
+/// (after loading in a fresh process) and the tests (before saving), which compare the lines.
+/// </summary>
 internal static class StateDescriber
 {
     public static string? Describe(ITransformer transformer) => transformer switch
     {
+        TemperatureScalingTransformer t =>
+            $"TemperatureScaling T={R(t.Temperature)} K={t.ClassCount} {t.ScoreColumnName}->{t.OutputColumnName} {t.ScoreKind} floor={R(t.ProbabilityFloor)}",
+        BetaCalibrationTransformer b => $"Beta a={R(b.A)} b={R(b.B)} c={R(b.C)} {Binding(b)}",
+        HistogramBinningTransformer h =>
+            $"HistogramBinning t=[{string.Join(";", h.Thresholds.Select(R))}] p=[{string.Join(";", h.Probabilities.Select(R))}] n=[{string.Join(";", h.Counts)}] {Binding(h)}",
+        BinaryTemperatureScalingTransformer bt => $"BinaryTemperatureScaling T={R(bt.Temperature)} {Binding(bt)}",
         _ => null,
     };
+
+    private static string Binding(BinaryCalibratorTransformer t)
+        => $"{t.ScoreColumnName}->{t.OutputColumnName} {t.ScoreKind} floor={R(t.ProbabilityFloor)}";
 
     internal static string R(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,176 @@
+using Mono.Cecil;
+using Mono.Cecil.Cil;
+
+namespace MLNetExt.Tests.Interop;
+
+/// <summary>
+/// Guards the bridge to ML.NET's internals (docs/architecture.md, "Persistence"): the shipped MLNetExt.dll uses
+/// exactly the listed internal ML.NET members, each of them exists in the ML.NET assemblies the tests run against,
+/// and only <c>MLNetExt.Interop</c> and <c>MLNetExt.Serialization</c> use them. Bumping Microsoft.ML, or using an
+/// internal anywhere else, fails here first.
+/// </summary>
+[TestClass]
+public sealed class MLNetBridgeContractTests
+{
+    /// <summary>Every internal ML.NET type or member MLNetExt uses, and why (see MLNetBridge and ModelPersistence).</summary>
+    private static readonly SortedSet<string> Allowed = new(StringComparer.Ordinal)
+    {
+        // The loader registration: [assembly: LoadableClass(typeof(ITransformer), typeof(ModelPersistence), null, typeof(SignatureLoadModel), ...)]
+        "T:Microsoft.ML.LoadableClassAttribute",
+        "M:Microsoft.ML.LoadableClassAttribute::.ctor",
+        "T:Microsoft.ML.SignatureLoadModel",
+        // Saving: position check, header versions, the entry's writer.
+        "M:Microsoft.ML.ModelSaveContext::CheckAtModel",
+        "M:Microsoft.ML.ModelSaveContext::SetVersionInfo",
+        "F:Microsoft.ML.ModelSaveContext::Writer",
+        // Loading: the context type in Create's signature, its version check and reader.
+        "T:Microsoft.ML.ModelLoadContext",
+        "M:Microsoft.ML.ModelLoadContext::CheckAtModel",
+        "F:Microsoft.ML.ModelLoadContext::Reader",
+        "T:Microsoft.ML.VersionInfo",
+        "M:Microsoft.ML.VersionInfo::.ctor",
+        // Catalog environment, cancellation flag, estimator output columns.
+        "T:Microsoft.ML.Data.IInternalCatalog",
+        "M:Microsoft.ML.Data.IInternalCatalog::get_Environment",
+        "T:Microsoft.ML.Runtime.ICancelable",
+        "M:Microsoft.ML.Runtime.ICancelable::get_IsCanceled",
+        "M:Microsoft.ML.SchemaShape/Column::.ctor",
+    };
+
+    private static readonly string[] BridgeNamespaces = ["MLNetExt.Interop", "MLNetExt.Serialization"];
+
+    [TestMethod]
+    public void Library_UsesExactlyTheListedInternals_OnlyInTheBridge()
+    {
+        var uses = FindInternalUses();
+        var used = new SortedSet<string>(uses.Select(u => u.Member), StringComparer.Ordinal);
+        CollectionAssert.AreEqual(Allowed.ToArray(), used.ToArray(),
+            $"Internal ML.NET members used: {string.Join(", ", used)}. Update the list (and docs/architecture.md) only with a reason.");
+        var outside = uses.Where(u => !BridgeNamespaces.Any(ns => u.User.StartsWith(ns + ".", StringComparison.Ordinal) || u.User == "<assembly>"))
+            .Select(u => $"{u.User} uses {u.Member}").Distinct().ToArray();
+        Assert.AreEqual(0, outside.Length, string.Join("\n", outside));
+    }
+
+    [TestMethod]
+    public void ListedInternals_ExistInTheReferencedMLNetAssemblies()
+    {
+        // Resolving every reference against the real (not publicized) assemblies proves each member still exists
+        // with the signature the library was compiled against.
+        var unresolved = FindInternalUses(includeUnresolved: true).Where(u => u.Member.StartsWith("?", StringComparison.Ordinal)).ToArray();
+        Assert.AreEqual(0, unresolved.Length, string.Join("\n", unresolved.Select(u => u.Member)));
+    }
+
+    private static List<(string User, string Member)> FindInternalUses(bool includeUnresolved = false)
+    {
+        string directory = AppContext.BaseDirectory;
+        var resolver = new DefaultAssemblyResolver();
+        resolver.AddSearchDirectory(directory);
+        using var assembly = AssemblyDefinition.ReadAssembly(Path.Combine(directory, "MLNetExt.dll"),
+            new ReaderParameters { AssemblyResolver = resolver });
+        var uses = new List<(string, string)>();
+
+        void Consider(string user, MemberReference reference)
+        {
+            if (reference.DeclaringType?.Scope is not AssemblyNameReference && reference is not TypeReference)
+                return;
+            var scope = (reference as TypeReference ?? reference.DeclaringType)!.Scope;
+            if (scope is not AssemblyNameReference name || !name.Name.StartsWith("Microsoft.ML", StringComparison.Ordinal))
+                return;
+            string? key = Describe(reference, out bool resolved);
+            if (!resolved)
+            {
+                if (includeUnresolved)
+                    uses.Add((user, "?" + reference.FullName));
+                return;
+            }
+            if (key is not null)
+                uses.Add((user, key));
+        }
+
+        foreach (var attribute in assembly.CustomAttributes)
+        {
+            Consider("<assembly>", attribute.Constructor);
+            Consider("<assembly>", attribute.AttributeType);
+            foreach (var argument in attribute.ConstructorArguments)
+            {
+                if (argument.Value is TypeReference typeArgument)
+                    Consider("<assembly>", typeArgument);
+            }
+        }
+        foreach (var type in assembly.MainModule.GetTypes())
+        {
+            string user = type.FullName;
+            foreach (var method in type.Methods)
+            {
+                foreach (var parameter in method.Parameters)
+                    Consider(user, parameter.ParameterType);
+                Consider(user, method.ReturnType);
+                if (!method.HasBody)
+                    continue;
+                foreach (Instruction instruction in method.Body.Instructions)
+                {
+                    if (instruction.Operand is MemberReference member)
+                        Consider(user, member);
+                }
+            }
+            foreach (var field in type.Fields)
+                Consider(user, field.FieldType);
+        }
+        return uses;
+    }
+
+    /// <summary>"T:", "M:" or "F:" plus the name when the resolved definition is not public; null when it is.</summary>
+    private static string? Describe(MemberReference reference, out bool resolved)
+    {
+        resolved = true;
+        switch (reference)
+        {
+            case GenericInstanceType generic:
+                return Describe(generic.ElementType, out resolved);
+            case TypeSpecification specification:
+                return Describe(specification.ElementType, out resolved);
+            case TypeReference typeReference:
+            {
+                var type = typeReference.Resolve();
+                if (type is null)
+                {
+                    resolved = false;
+                    return null;
+                }
+                return IsVisible(type) ? null : "T:" + type.FullName;
+            }
+            case MethodReference methodReference:
+            {
+                var method = methodReference.Resolve();
+                if (method is null)
+                {
+                    resolved = false;
+                    return null;
+                }
+                return (method.IsPublic || method.IsFamily || method.IsFamilyOrAssembly) && IsVisible(method.DeclaringType) ? null : $"M:{method.DeclaringType.FullName}::{method.Name}";
+            }
+            case FieldReference fieldReference:
+            {
+                var field = fieldReference.Resolve();
+                if (field is null)
+                {
+                    resolved = false;
+                    return null;
+                }
+                return field.IsPublic && IsVisible(field.DeclaringType) ? null : $"F:{field.DeclaringType.FullName}::{field.Name}";
+            }
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsVisible(TypeDefinition type)
+    {
+        for (var t = type; t is not null; t = t.DeclaringType)
+        {
+            if (!(t.IsPublic || t.IsNestedPublic))
+                return false;
+        }
+        return true;
+    }
+}
