@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetExt.Calibration;
 
 /// <summary>
@@ -128,6 +130,7 @@ public sealed class CalibrationBinning
     }
 
     /// <summary>The bin of a confidence in [0, 1] (not checked here; the metric functions check their input).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FindBin(double confidence)
     {
         int m = _edges.Length - 1;
@@ -158,6 +161,7 @@ public sealed class CalibrationBinning
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int FindLeftClosed(double c, int m)
     {
         // The number of interior edges <= c: the bin whose [lo, hi) holds c (1 lands in the last bin).
@@ -215,16 +219,47 @@ public sealed class CalibrationBinning
             throw new ArgumentException("Equal-mass bins need at least one confidence.", "confidences");
         for (int i = 0; i < values.Length; i++)
             CalibrationMetrics.CheckConfidence(values[i], i, "confidences");
-        Array.Sort(values);
+        if (!Enum.IsDefined(method))
+            throw new ArgumentOutOfRangeException(nameof(method), $"Unknown equal-mass binning {method}.");
+        // Edges need only the order statistics next to each chunk or quantile boundary: select those (expected
+        // O(n log M)) instead of sorting all n values.
+        var ranks = method == EqualMassBinning.Midpoint ? MidpointRanks(values.Length, binCount) : QuantileRanks(values.Length, binCount);
+        OrderStatistics.Select(values, ranks);
         return method switch
         {
             EqualMassBinning.Midpoint => MidpointEdges(values, binCount),
             EqualMassBinning.QuantileLeftClosed => new CalibrationBinning(QuantileEdges(values, binCount), BinEdgeRule.LeftClosed, false),
-            EqualMassBinning.QuantileRightClosed => new CalibrationBinning(QuantileEdges(values, binCount), BinEdgeRule.RightClosed, false),
-            _ => throw new ArgumentOutOfRangeException(nameof(method), $"Unknown equal-mass binning {method}."),
+            _ => new CalibrationBinning(QuantileEdges(values, binCount), BinEdgeRule.RightClosed, false),
         };
     }
 
+    private static int[] MidpointRanks(int n, int binCount)
+    {
+        int m = Math.Min(binCount, n);
+        int small = n / m, large = n % m, end = 0;
+        var ranks = new List<int>(2 * m);
+        for (int chunk = 0; chunk < m - 1; chunk++)
+        {
+            end += chunk < large ? small + 1 : small;
+            ranks.Add(end - 1);
+            ranks.Add(end);
+        }
+        return ranks.ToArray();
+    }
+
+    private static int[] QuantileRanks(int n, int binCount)
+    {
+        var ranks = new List<int>(2 * binCount);
+        for (int m = 1; m < binCount; m++)
+        {
+            int lo = (int)Math.Floor((n - 1) * ((double)m / binCount));
+            ranks.Add(lo);
+            ranks.Add(Math.Min(lo + 1, n - 1));
+        }
+        return ranks.ToArray();
+    }
+
+    // Both read only the ranks that OrderStatistics.Select put in place.
     private static CalibrationBinning MidpointEdges(double[] sorted, int binCount)
     {
         // np.array_split: the first n % M chunks have n / M + 1 values, the rest n / M. With fewer values than

@@ -272,3 +272,28 @@ public sealed class CalibrationMetricsTests
             Assert.AreEqual(expected[i], actual[i], tolerance, $"element {i}");
     }
 }
+
+/// <summary>The selection behind equal-mass edges agrees with a full sort on the requested ranks.</summary>
+[TestClass]
+public sealed class OrderStatisticsTests
+{
+    [TestMethod]
+    public void Select_RequestedRanks_EqualSortedValues()
+    {
+        var random = new Random(3);
+        foreach (int n in new[] { 1, 2, 5, 33, 1000, 20_000 })
+        {
+            foreach (bool ties in new[] { false, true })
+            {
+                var values = Enumerable.Range(0, n).Select(_ => ties ? Math.Round(random.NextDouble() * 7) / 7 : random.NextDouble()).ToArray();
+                var sorted = values.OrderBy(v => v).ToArray();
+                var ranks = Enumerable.Range(0, 12).Select(_ => random.Next(n)).Append(0).Append(n - 1).ToArray();
+                var copy = (double[])values.Clone();
+                MLNetExt.Calibration.OrderStatistics.Select(copy, ranks);
+                foreach (int r in ranks)
+                    Assert.AreEqual(sorted[r], copy[r], $"n={n} ties={ties} rank {r}");
+                CollectionAssert.AreEquivalent(values, copy, "a permutation of the input");
+            }
+        }
+    }
+}
