@@ -29,7 +29,9 @@ internal static class BetaCalibrationFitter
             both[2 * i] = logS[i];
             both[2 * i + 1] = -logOneMinusS[i];
         }
-        var fit = LogisticRegressionFitter.Fit(both, 2, labels, L2);
+        // Start at the identity map (a = b = 1, c = 0: p = s), which is near the optimum for scores that are
+        // roughly calibrated already, so Newton needs few steps.
+        var fit = LogisticRegressionFitter.Fit(both, 2, labels, L2, start: [1.0, 1.0], startIntercept: 0);
         if (fit.Weights[0] >= 0 && fit.Weights[1] >= 0)
             return new BetaFit(fit.Weights[0], fit.Weights[1], fit.Intercept, false, false, fit.Converged);
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetExt.Calibration.Fitting;
 
 /// <summary>The result of <see cref="LogisticRegressionFitter.Fit"/>.</summary>
@@ -7,7 +9,8 @@ internal readonly record struct LogisticRegressionFit(double[] Weights, double I
 /// Binary logistic regression with a few features, fitted by Newton's method with a backtracking line search in
 /// double precision: it minimizes <c>sum_i [softplus(w.x_i + c) - y_i (w.x_i + c)] + (l2 / 2) |w|^2</c> (the
 /// intercept is not penalized, as in scikit-learn). Meant for calibration maps with two or three parameters, where an
-/// exact solution in a handful of iterations matters more than scale.
+/// exact solution in a handful of iterations matters more than scale. Each pass over the data computes the
+/// objective, gradient and Hessian together, so an accepted Newton step costs one pass.
 /// </summary>
 internal static class LogisticRegressionFitter
 {
@@ -15,79 +18,87 @@ internal static class LogisticRegressionFitter
     /// <param name="featureCount">d, at least 0 (0 fits the intercept alone).</param>
     /// <param name="labels">n labels; both values must occur.</param>
     /// <param name="l2">The L2 penalty on the weights, &gt;= 0.</param>
+    /// <param name="start">Starting weights (d of them); null starts from 0. The intercept starts at the base rate's logit
+    /// when <paramref name="start"/> is null, else at <paramref name="startIntercept"/>.</param>
+    /// <param name="startIntercept">The starting intercept when <paramref name="start"/> is given.</param>
     /// <param name="maximumIterations">The most Newton steps.</param>
     /// <param name="tolerance">Stop when no parameter moves by more than this (relative to 1 + |parameter|).</param>
     public static LogisticRegressionFit Fit(double[] features, int featureCount, bool[] labels, double l2,
-        int maximumIterations = 100, double tolerance = 1e-12)
+        double[]? start = null, double startIntercept = 0, int maximumIterations = 100, double tolerance = 1e-12)
     {
         int n = labels.Length, p = featureCount + 1;
         var theta = new double[p]; // weights, then the intercept
-        int positives = labels.Count(y => y);
-        theta[featureCount] = Math.Log((double)positives / (n - positives));
+        if (start is null)
+        {
+            int positives = labels.Count(y => y);
+            theta[featureCount] = Math.Log((double)positives / (n - positives));
+        }
+        else
+        {
+            start.CopyTo(theta, 0);
+            theta[featureCount] = startIntercept;
+        }
         var gradient = new double[p];
         var hessian = new double[p * p];
+        var nextGradient = new double[p];
+        var nextHessian = new double[p * p];
         var step = new double[p];
         var trial = new double[p];
-        double objective = Objective(features, featureCount, labels, l2, theta);
+        double objective = Evaluate(features, featureCount, labels, l2, theta, gradient, hessian);
         for (int iteration = 1; iteration <= maximumIterations; iteration++)
         {
-            Derivatives(features, featureCount, labels, l2, theta, gradient, hessian);
             if (!Solve(hessian, gradient, step, p))
-                return new LogisticRegressionFit(theta[..featureCount], theta[featureCount], iteration, false);
+                return Result(theta, featureCount, iteration, false);
             // Backtracking: Newton's full step can overshoot far from the optimum (nearly separable data).
-            double scale = 1;
-            double next = double.PositiveInfinity;
+            double scale = 1, next = double.PositiveInfinity;
             for (int halving = 0; halving < 60; halving++)
             {
                 for (int j = 0; j < p; j++)
                     trial[j] = theta[j] - scale * step[j];
-                next = Objective(features, featureCount, labels, l2, trial);
+                next = Evaluate(features, featureCount, labels, l2, trial, nextGradient, nextHessian);
                 if (next <= objective)
                     break;
                 scale *= 0.5;
             }
             if (!(next <= objective))
-                return new LogisticRegressionFit(theta[..featureCount], theta[featureCount], iteration, true);
+                return Result(theta, featureCount, iteration, true); // no descent left: at the optimum to precision
             double moved = 0;
             for (int j = 0; j < p; j++)
-            {
                 moved = Math.Max(moved, Math.Abs(trial[j] - theta[j]) / (1 + Math.Abs(theta[j])));
-                theta[j] = trial[j];
-            }
+            (theta, trial) = (trial, theta);
+            (gradient, nextGradient) = (nextGradient, gradient);
+            (hessian, nextHessian) = (nextHessian, hessian);
             objective = next;
             if (moved <= tolerance)
-                return new LogisticRegressionFit(theta[..featureCount], theta[featureCount], iteration, true);
+                return Result(theta, featureCount, iteration, true);
         }
-        return new LogisticRegressionFit(theta[..featureCount], theta[featureCount], maximumIterations, false);
+        return Result(theta, featureCount, maximumIterations, false);
     }
 
-    /// <summary>The penalized objective at <paramref name="theta"/> (weights, then intercept).</summary>
-    public static double Objective(double[] features, int d, bool[] labels, double l2, ReadOnlySpan<double> theta)
-    {
-        double sum = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            double t = Linear(features, d, i, theta);
-            sum += TemperatureFitter.Softplus(t) - (labels[i] ? t : 0);
-        }
-        for (int j = 0; j < d; j++)
-            sum += 0.5 * l2 * theta[j] * theta[j];
-        return sum;
-    }
+    private static LogisticRegressionFit Result(double[] theta, int d, int iterations, bool converged)
+        => new(theta[..d], theta[d], iterations, converged);
 
-    private static void Derivatives(double[] features, int d, bool[] labels, double l2, double[] theta,
+    // Objective, gradient and Hessian at theta in one pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls, each a full pass over the data
+    private static double Evaluate(double[] features, int d, bool[] labels, double l2, double[] theta,
         double[] gradient, double[] hessian)
     {
         int p = d + 1;
         Array.Clear(gradient);
         Array.Clear(hessian);
         Span<double> x = stackalloc double[p];
+        double objective = 0;
         for (int i = 0; i < labels.Length; i++)
         {
             for (int j = 0; j < d; j++)
                 x[j] = features[i * d + j];
             x[d] = 1;
-            double prob = TemperatureFitter.Sigmoid(Linear(features, d, i, theta));
+            double t = Linear(features, d, i, theta);
+            // softplus(t) and sigmoid(t) from one exponential.
+            double e = Math.Exp(-Math.Abs(t));
+            double softplus = Math.Max(t, 0) + Math.Log(1 + e);
+            double prob = t >= 0 ? 1 / (1 + e) : e / (1 + e);
+            objective += softplus - (labels[i] ? t : 0);
             double residual = prob - (labels[i] ? 1 : 0);
             double weight = prob * (1 - prob);
             for (int j = 0; j < p; j++)
@@ -104,9 +115,11 @@ internal static class LogisticRegressionFitter
         }
         for (int j = 0; j < d; j++)
         {
+            objective += 0.5 * l2 * theta[j] * theta[j];
             gradient[j] += l2 * theta[j];
             hessian[j * p + j] += l2;
         }
+        return objective;
     }
 
     private static double Linear(double[] features, int d, int row, ReadOnlySpan<double> theta)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MLNetExt.Calibration.Fitting;
 
 /// <summary>A fitted temperature and how the fit went.</summary>
@@ -90,9 +92,11 @@ internal static class TemperatureFitter
             _ => ScalarMinimumKind.Interior,
         }, logLoss(1.0), logLoss(minimum.X), minimum.Evaluations);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls, each a full pass over the data
     private static (double, double) MulticlassDerivatives(double[] logits, int classCount, int[] labels, double b)
     {
         double gradient = 0, hessian = 0;
+        Span<double> weights = classCount <= 512 ? stackalloc double[classCount] : new double[classCount];
         for (int i = 0; i < labels.Length; i++)
         {
             var z = logits.AsSpan(i * classCount, classCount);
@@ -100,18 +104,19 @@ internal static class TemperatureFitter
             foreach (double v in z)
                 max = Math.Max(max, b * v);
             double s = 0, mean = 0;
-            foreach (double v in z)
+            for (int k = 0; k < z.Length; k++)
             {
-                double w = Math.Exp(b * v - max);
+                double w = Math.Exp(b * z[k] - max);
+                weights[k] = w;
                 s += w;
-                mean += w * v;
+                mean += w * z[k];
             }
             mean /= s;
             double variance = 0;
-            foreach (double v in z)
+            for (int k = 0; k < z.Length; k++)
             {
-                double d = v - mean;
-                variance += Math.Exp(b * v - max) * d * d;
+                double d = z[k] - mean;
+                variance += weights[k] * d * d;
             }
             gradient += mean - z[labels[i]];
             hessian += variance / s;
@@ -119,6 +124,7 @@ internal static class TemperatureFitter
         return (gradient, hessian);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls, each a full pass over the data
     private static (double, double) BinaryDerivatives(double[] logits, bool[] labels, double b)
     {
         double gradient = 0, hessian = 0;
