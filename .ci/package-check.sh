@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Packs every src/ project, checks the packages' metadata, and installs MLNetExt from a local folder feed into a
+# fresh console app (outside this repository, so none of its build files apply), which evaluates calibration and
+# saves and reloads a calibrator: the package works as a user consumes it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A version of its own, so the NuGet cache can never hand back an older package of the same version.
+version="0.1.0-ci.$(date +%s).$$"
+
+for project in src/*/*.csproj; do
+  dotnet pack "$project" -c Release -o "$work/feed" -p:Version="$version" --nologo -v q
+done
+
+python3 - "$work/feed" "$version" <<'PY'
+import sys, zipfile, glob, os, re
+feed, version = sys.argv[1], sys.argv[2]
+packages = sorted(glob.glob(os.path.join(feed, "*.nupkg")))
+assert packages, "no packages were produced"
+for path in packages:
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        nuspec = z.read(next(n for n in names if n.endswith(".nuspec"))).decode()
+        pid = re.search(r"<id>(.*?)</id>", nuspec).group(1)
+        for tag in ("description", "license", "readme", "authors"):
+            assert re.search(f"<{tag}[ >]", nuspec), f"{pid}: no <{tag}> in the nuspec"
+        assert "README.md" in names, f"{pid}: README.md is not packed"
+        assert f"lib/net8.0/{pid}.dll" in names, f"{pid}: lib/net8.0/{pid}.dll missing"
+        assert f"lib/net8.0/{pid}.xml" in names, f"{pid}: XML documentation missing"
+        deps = re.findall(r'<dependency id="(.*?)" version="(.*?)"', nuspec)
+        assert not any(d[0] in ("Publicizer", "Mono.Cecil") for d in deps), f"{pid}: build-only dependency leaked: {deps}"
+        if pid == "MLNetExt":
+            assert ("Microsoft.ML", "[5.0.1]") in deps, f"MLNetExt must depend on Microsoft.ML [5.0.1] exactly: {deps}"
+            assert not any(d[0].startswith(("ScottPlot", "SkiaSharp", "TorchSharp", "Google.OrTools")) for d in deps), deps
+        for dep, ver in deps:
+            if dep.startswith("MLNetExt"):
+                assert ver == f"[{version}]", f"{pid} must depend on {dep} [{version}] exactly (shared internals): {ver}"
+        print(f"package-check: {pid} {version}: dependencies {', '.join(f'{d[0]} {d[1]}' for d in deps)}")
+PY
+
+app="$work/app"
+mkdir -p "$app"
+cat > "$app/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$work/feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+XML
+cat > "$app/App.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Nullable>enable</Nullable>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="MLNetExt" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$app/Program.cs" <<'CS'
+using Microsoft.ML;
+using MLNetExt.Calibration;
+
+var mlContext = new MLContext(seed: 1);
+float[] p = [0.0f, 0.1f, 0.25f, 0.4f, 0.5f, 0.6f, 0.75f, 0.9f, 1.0f, 1.0f];
+bool[] y = [false, false, true, false, true, true, false, true, true, false];
+var data = mlContext.Data.LoadFromEnumerable(p.Select((v, i) => new Row { Label = y[i], Probability = v, Score = 4 * v - 2 }));
+var metrics = mlContext.BinaryClassification.EvaluateCalibration(data, options: new CalibrationEvaluatorOptions { NumberOfBins = 4 });
+Console.WriteLine($"ECE={metrics.ExpectedCalibrationError:0.000000}");
+
+var calibrator = mlContext.BinaryClassification.Calibrators.TemperatureScaling().Fit(data);
+string path = Path.Combine(Path.GetTempPath(), $"package-check-{Environment.ProcessId}.zip");
+mlContext.Model.Save(calibrator, data.Schema, path);
+var loaded = (BinaryTemperatureScalingTransformer)new MLContext().Model.Load(path, out _);
+File.Delete(path);
+Console.WriteLine(loaded.Temperature == calibrator.Temperature ? "RELOAD=OK" : "RELOAD=DIFFERENT");
+
+sealed class Row
+{
+    public bool Label { get; set; }
+    public float Probability { get; set; }
+    public float Score { get; set; }
+}
+CS
+output=$(cd "$app" && dotnet run --nologo 2>&1) || { echo "$output"; exit 1; }
+echo "$output" | tail -n 2
+grep -qx "ECE=0.300000" <<<"$output" || { echo "package-check: unexpected ECE"; exit 1; }
+grep -qx "RELOAD=OK" <<<"$output" || { echo "package-check: save/load through the package failed"; exit 1; }
+echo "package-check: MLNetExt $version installed from a folder feed into a fresh app and ran"
