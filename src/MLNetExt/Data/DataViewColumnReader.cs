@@ -90,7 +90,7 @@ internal sealed class DataViewColumnReader
         => Add(new ValueColumn<T>(this, columnName, role));
 
     /// <summary>Reads every added column in one pass. Can be called once.</summary>
-    /// <param name="channel">Checked for cancellation every few thousand rows; may be null.</param>
+    /// <param name="channel">Receives progress and is checked for cancellation every few thousand rows; may be null.</param>
     /// <returns>The number of rows read.</returns>
     public int Read(ComponentChannel? channel = null)
     {
@@ -102,6 +102,9 @@ internal sealed class DataViewColumnReader
         int capacity = count is > 0 and <= int.MaxValue ? (int)count.Value : 0;
         var columns = _bindings.Select(b => b.Column).Distinct().ToArray();
         int rows = 0;
+        // Progress (and the cancellation check that comes with it) every few thousand rows: a log line only when the
+        // read takes long, which large inputs behind slow loaders do.
+        channel?.StartProgress(count ?? double.NaN, "rows read");
         using (var cursor = _data.GetRowCursor(columns))
         {
             foreach (var binding in _bindings)
@@ -114,7 +117,7 @@ internal sealed class DataViewColumnReader
                     binding.ReadRow(rows);
                 rows++;
                 if ((rows & (CancellationCheckInterval - 1)) == 0)
-                    channel?.ThrowIfCanceled();
+                    channel?.ReportProgress(rows);
             }
         }
         channel?.ThrowIfCanceled();

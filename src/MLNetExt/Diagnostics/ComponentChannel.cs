@@ -53,7 +53,7 @@ internal sealed class ComponentChannel : IDisposable
             throw new OperationCanceledException($"{_component} was canceled (MLContext execution was canceled).");
     }
 
-    /// <summary>Starts reporting progress of <paramref name="total"/> units ("iterations", "rows").</summary>
+    /// <summary>Starts reporting progress of <paramref name="total"/> units ("iterations", "rows"); NaN when unknown.</summary>
     public void StartProgress(double total, string unit)
     {
         _total = total;
@@ -61,7 +61,13 @@ internal sealed class ComponentChannel : IDisposable
         _done = 0;
         _progress?.Dispose();
         _progress = Host.StartProgressChannel(_component);
-        _progress.SetHeader(new ProgressHeader(unit), entry => entry.SetProgress(0, _done, _total));
+        _progress.SetHeader(new ProgressHeader(unit), entry =>
+        {
+            if (double.IsNaN(_total))
+                entry.SetProgress(0, _done);
+            else
+                entry.SetProgress(0, _done, _total);
+        });
         _sinceReport.Restart();
     }
 
@@ -78,7 +84,7 @@ internal sealed class ComponentChannel : IDisposable
             return;
         _sinceReport.Restart();
         string suffix = detail is null ? "" : "; " + detail();
-        Info($"{done:0}/{_total:0} {_unit}{suffix}");
+        Info(double.IsNaN(_total) ? $"{done:0} {_unit}{suffix}" : $"{done:0}/{_total:0} {_unit}{suffix}");
     }
 
     public void Dispose()

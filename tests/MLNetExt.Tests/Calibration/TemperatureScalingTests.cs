@@ -55,6 +55,18 @@ public sealed class TemperatureScalingTests
     }
 
     [TestMethod]
+    public void Fit_ReportsTheTemperatureOnMLContextLog()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var messages = new List<string>();
+        mlContext.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        var t = mlContext.MulticlassClassification.TemperatureScaling().Fit(mlContext.Data.TakeRows(TestData.LoadCifar(mlContext, TestData.LeNet), 1000));
+        Assert.IsTrue(messages.Any(m => m.Contains("Temperature T = ") && m.Contains("on 1000 rows: log-loss")),
+            string.Join("\n", messages.Where(m => m.Contains("Temperature"))));
+        Assert.IsTrue(t.Temperature > 1);
+    }
+
+    [TestMethod]
     public void BinaryTemperature_EqualsIndependentMinimisation()
     {
         double[] x = [2.5, -1.0, 0.3, 1.7, -0.4, -2.2, 0.9, 0.1];
