@@ -24,10 +24,9 @@ namespace MLNetExt.Calibration;
 /// its feature and the model is refitted, as the authors' <c>betacal</c> package does
 /// (https://github.com/REFRAME/betacal, <c>python/betacal/beta_calibration.py</c>).
 /// </remarks>
-public sealed class BetaCalibrationEstimator : IEstimator<BetaCalibrationTransformer>
+public sealed class BetaCalibrationEstimator : BinaryCalibratorEstimator<BetaCalibrationTransformer>
 {
     internal const string ComponentName = "BetaCalibration";
-    private readonly IHostEnvironment _env;
     private readonly Options _options;
 
     /// <summary>Options of <see cref="BetaCalibrationEstimator"/>: the columns (see <see cref="BinaryCalibratorOptions"/>).</summary>
@@ -35,18 +34,11 @@ public sealed class BetaCalibrationEstimator : IEstimator<BetaCalibrationTransfo
     {
     }
 
-    internal BetaCalibrationEstimator(IHostEnvironment env, Options options)
-    {
-        _env = Guard.NotNull(env, nameof(env));
-        _options = Guard.NotNull(options, nameof(options));
-        _options.Validate();
-    }
+    internal BetaCalibrationEstimator(IHostEnvironment env, Options options) : base(env, options, ComponentName)
+        => _options = options;
 
-    /// <summary>Fits the map to a Boolean label and a score.</summary>
-    public BetaCalibrationTransformer Fit(IDataView input)
+    private protected override BetaCalibrationTransformer FitCore(ComponentChannel channel, double[] scores, bool[] labels)
     {
-        using var channel = new ComponentChannel(_env, ComponentName, "Fit");
-        var (scores, labels) = BinaryCalibratorSupport.Read(channel, input, _options, ComponentName);
         var logS = new double[scores.Length];
         var logOneMinusS = new double[scores.Length];
         for (int i = 0; i < scores.Length; i++)
@@ -62,7 +54,4 @@ public sealed class BetaCalibrationEstimator : IEstimator<BetaCalibrationTransfo
         return new BetaCalibrationTransformer(_options.ScoreColumnName, _options.OutputColumnName, _options.ScoreKind,
             _options.ProbabilityFloor, fit.A, fit.B, fit.C);
     }
-
-    /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => BinaryCalibratorSupport.GetOutputSchema(inputSchema, _options);
 }

@@ -11,7 +11,7 @@ namespace MLNetExt.Calibration;
 /// <c>PredictionEngine</c>, and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A missing (NaN) score gives a
 /// NaN probability; probability input outside [0, 1] is clamped to [floor, 1 - floor].
 /// </summary>
-public abstract class BinaryCalibratorTransformer : ITransformer
+public abstract class BinaryCalibratorTransformer : RowToRowTransformer
 {
     private protected BinaryCalibratorTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind, double probabilityFloor)
     {
@@ -33,26 +33,10 @@ public abstract class BinaryCalibratorTransformer : ITransformer
     /// <summary>The clamp applied to probability input before logarithms.</summary>
     public double ProbabilityFloor { get; }
 
-    /// <summary>Always true: the calibrator maps each row on its own.</summary>
-    public bool IsRowToRowMapper => true;
-
     /// <summary>The calibrated probability of one score, as the output column holds it (before rounding to Single).</summary>
     public double Calibrate(double score) => double.IsNaN(score) ? double.NaN : CalibrateCore(score);
 
-    /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new Mapper(this, inputSchema).OutputSchema;
-
-    /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new MappedRowToRowMapper(new Mapper(this, inputSchema));
-
-    /// <inheritdoc/>
-    public IDataView Transform(IDataView input)
-    {
-        Guard.NotNull(input, nameof(input));
-        return new MappedDataView(input, new Mapper(this, input.Schema));
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, (IPersistentComponent)this);
+    private protected override RowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
     private protected abstract double CalibrateCore(double score);
 

@@ -23,10 +23,9 @@ namespace MLNetExt.Calibration;
 /// unbounded on new data). Thresholds lie halfway between neighbouring chunks of the sorted fit scores, bins are
 /// closed on the right, and tied scores never straddle two bins.
 /// </remarks>
-public sealed class HistogramBinningEstimator : IEstimator<HistogramBinningTransformer>
+public sealed class HistogramBinningEstimator : BinaryCalibratorEstimator<HistogramBinningTransformer>
 {
     internal const string ComponentName = "HistogramBinning";
-    private readonly IHostEnvironment _env;
     private readonly Options _options;
 
     /// <summary>Options of <see cref="HistogramBinningEstimator"/>.</summary>
@@ -49,18 +48,11 @@ public sealed class HistogramBinningEstimator : IEstimator<HistogramBinningTrans
         }
     }
 
-    internal HistogramBinningEstimator(IHostEnvironment env, Options options)
-    {
-        _env = Guard.NotNull(env, nameof(env));
-        _options = Guard.NotNull(options, nameof(options));
-        _options.Validate();
-    }
+    internal HistogramBinningEstimator(IHostEnvironment env, Options options) : base(env, options, ComponentName)
+        => _options = options;
 
-    /// <summary>Fits the bins to a Boolean label and a score.</summary>
-    public HistogramBinningTransformer Fit(IDataView input)
+    private protected override HistogramBinningTransformer FitCore(ComponentChannel channel, double[] scores, bool[] labels)
     {
-        using var channel = new ComponentChannel(_env, ComponentName, "Fit");
-        var (scores, labels) = BinaryCalibratorSupport.Read(channel, input, _options, ComponentName);
         var fit = HistogramBinningFitter.Fit(scores, labels, _options.NumberOfBins);
         if (fit.Counts.Length < _options.NumberOfBins)
             channel.Info($"Histogram binning made {fit.Counts.Length} of the {_options.NumberOfBins} bins asked for: tied scores (or too few rows) cannot be split further.");
@@ -68,7 +60,4 @@ public sealed class HistogramBinningEstimator : IEstimator<HistogramBinningTrans
         return new HistogramBinningTransformer(_options.ScoreColumnName, _options.OutputColumnName, _options.ScoreKind,
             _options.ProbabilityFloor, fit.Thresholds, fit.Probabilities, fit.Counts);
     }
-
-    /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => BinaryCalibratorSupport.GetOutputSchema(inputSchema, _options);
 }

@@ -21,10 +21,9 @@ namespace MLNetExt.Calibration;
 /// The one-dimensional convex problem in 1/T is solved with exact derivatives by safeguarded Newton steps in double
 /// precision; T is searched in [1e-4, 1e4].
 /// </remarks>
-public sealed class BinaryTemperatureScalingEstimator : IEstimator<BinaryTemperatureScalingTransformer>
+public sealed class BinaryTemperatureScalingEstimator : BinaryCalibratorEstimator<BinaryTemperatureScalingTransformer>
 {
     internal const string ComponentName = "BinaryTemperatureScaling";
-    private readonly IHostEnvironment _env;
     private readonly Options _options;
 
     /// <summary>Options of <see cref="BinaryTemperatureScalingEstimator"/>: the columns (see <see cref="BinaryCalibratorOptions"/>).</summary>
@@ -32,18 +31,11 @@ public sealed class BinaryTemperatureScalingEstimator : IEstimator<BinaryTempera
     {
     }
 
-    internal BinaryTemperatureScalingEstimator(IHostEnvironment env, Options options)
-    {
-        _env = Guard.NotNull(env, nameof(env));
-        _options = Guard.NotNull(options, nameof(options));
-        _options.Validate();
-    }
+    internal BinaryTemperatureScalingEstimator(IHostEnvironment env, Options options) : base(env, options, ComponentName)
+        => _options = options;
 
-    /// <summary>Fits the temperature to a Boolean label and a score.</summary>
-    public BinaryTemperatureScalingTransformer Fit(IDataView input)
+    private protected override BinaryTemperatureScalingTransformer FitCore(ComponentChannel channel, double[] scores, bool[] labels)
     {
-        using var channel = new ComponentChannel(_env, ComponentName, "Fit");
-        var (scores, labels) = BinaryCalibratorSupport.Read(channel, input, _options, ComponentName);
         var logits = new double[scores.Length];
         for (int i = 0; i < scores.Length; i++)
             logits[i] = ScoreMath.ToLogit(scores[i], _options.ScoreKind, _options.ProbabilityFloor);
@@ -52,9 +44,6 @@ public sealed class BinaryTemperatureScalingEstimator : IEstimator<BinaryTempera
         return new BinaryTemperatureScalingTransformer(_options.ScoreColumnName, _options.OutputColumnName, _options.ScoreKind,
             _options.ProbabilityFloor, fit.Temperature);
     }
-
-    /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => BinaryCalibratorSupport.GetOutputSchema(inputSchema, _options);
 }
 
 /// <summary>Reporting shared by the binary and multiclass temperature fits.</summary>

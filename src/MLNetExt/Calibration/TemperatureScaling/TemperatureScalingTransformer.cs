@@ -14,7 +14,7 @@ namespace MLNetExt.Calibration;
 /// through <c>PredictionEngine</c>, and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A row with a NaN score
 /// gives NaN probabilities.
 /// </summary>
-public sealed class TemperatureScalingTransformer : ITransformer, IPersistentComponent<TemperatureScalingTransformer>
+public sealed class TemperatureScalingTransformer : RowToRowTransformer, IPersistentComponent<TemperatureScalingTransformer>
 {
     internal TemperatureScalingTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind,
         double probabilityFloor, int classCount, double temperature)
@@ -45,9 +45,6 @@ public sealed class TemperatureScalingTransformer : ITransformer, IPersistentCom
     /// <summary>The floor applied to probabilities before their logarithm.</summary>
     public double ProbabilityFloor { get; }
 
-    /// <summary>Always true.</summary>
-    public bool IsRowToRowMapper => true;
-
     static ComponentFormat IPersistentComponent<TemperatureScalingTransformer>.Format => Format;
 
     ComponentFormat IPersistentComponent.PersistedFormat => Format;
@@ -65,20 +62,7 @@ public sealed class TemperatureScalingTransformer : ITransformer, IPersistentCom
         ScoreMath.Softmax(logits, Temperature, probabilities);
     }
 
-    /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new Mapper(this, inputSchema).OutputSchema;
-
-    /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new MappedRowToRowMapper(new Mapper(this, inputSchema));
-
-    /// <inheritdoc/>
-    public IDataView Transform(IDataView input)
-    {
-        Guard.NotNull(input, nameof(input));
-        return new MappedDataView(input, new Mapper(this, input.Schema));
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
+    private protected override RowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {
