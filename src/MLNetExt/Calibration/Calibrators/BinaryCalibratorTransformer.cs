@@ -42,22 +42,10 @@ public abstract class BinaryCalibratorTransformer : RowToRowTransformer
 
     /// <summary>Writes the column bindings; derived classes write their parameters after it.</summary>
     private protected void SaveBinding(ModelStateWriter writer)
-    {
-        writer.Write(ScoreColumnName);
-        writer.Write(OutputColumnName);
-        writer.WriteEnum(ScoreKind);
-        writer.Write(ProbabilityFloor);
-    }
+        => CalibratorBinding.Write(writer, ScoreColumnName, OutputColumnName, ScoreKind, ProbabilityFloor);
 
     private protected static (string Score, string Output, ScoreKind Kind, double Floor) LoadBinding(ModelStateReader reader)
-    {
-        string score = reader.ReadNonEmptyString("the score column name");
-        string output = reader.ReadNonEmptyString("the output column name");
-        var kind = reader.ReadEnum<ScoreKind>("the score kind");
-        double floor = reader.ReadFiniteDouble("the probability floor");
-        reader.Check(floor > 0 && floor <= 0.01, $"the probability floor is {floor}");
-        return (score, output, kind, floor);
-    }
+        => CalibratorBinding.Read(reader);
 
     private sealed class Mapper : RowMapper
     {

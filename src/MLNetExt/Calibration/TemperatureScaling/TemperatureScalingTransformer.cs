@@ -66,21 +66,14 @@ public sealed class TemperatureScalingTransformer : RowToRowTransformer, IPersis
 
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {
-        writer.Write(ScoreColumnName);
-        writer.Write(OutputColumnName);
-        writer.WriteEnum(ScoreKind);
-        writer.Write(ProbabilityFloor);
+        CalibratorBinding.Write(writer, ScoreColumnName, OutputColumnName, ScoreKind, ProbabilityFloor);
         writer.Write(ClassCount);
         writer.Write(Temperature);
     }
 
     static TemperatureScalingTransformer IPersistentComponent<TemperatureScalingTransformer>.LoadState(IHostEnvironment env, ModelStateReader reader)
     {
-        string score = reader.ReadNonEmptyString("the score column name");
-        string output = reader.ReadNonEmptyString("the output column name");
-        var kind = reader.ReadEnum<ScoreKind>("the score kind");
-        double floor = reader.ReadFiniteDouble("the probability floor");
-        reader.Check(floor > 0 && floor <= 0.01, $"the probability floor is {floor}");
+        var (score, output, kind, floor) = CalibratorBinding.Read(reader);
         int classCount = reader.ReadInt32("the class count", 2, int.MaxValue);
         double temperature = reader.ReadFiniteDouble("the temperature");
         reader.Check(temperature > 0, $"the temperature is {temperature}");
