@@ -11,27 +11,12 @@ namespace MLNetExt.Calibration;
 /// <c>PredictionEngine</c>, and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A missing (NaN) score gives a
 /// NaN probability; probability input outside [0, 1] is clamped to [floor, 1 - floor].
 /// </summary>
-public abstract class BinaryCalibratorTransformer : RowToRowTransformer
+public abstract class BinaryCalibratorTransformer : CalibratorTransformer
 {
     private protected BinaryCalibratorTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind, double probabilityFloor)
+        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor)
     {
-        ScoreColumnName = scoreColumnName;
-        OutputColumnName = outputColumnName;
-        ScoreKind = scoreKind;
-        ProbabilityFloor = probabilityFloor;
     }
-
-    /// <summary>The column read.</summary>
-    public string ScoreColumnName { get; }
-
-    /// <summary>The column written (Single).</summary>
-    public string OutputColumnName { get; }
-
-    /// <summary>Whether the score column holds raw scores or probabilities.</summary>
-    public ScoreKind ScoreKind { get; }
-
-    /// <summary>The clamp applied to probability input before logarithms.</summary>
-    public double ProbabilityFloor { get; }
 
     /// <summary>The calibrated probability of one score, as the output column holds it (before rounding to Single).</summary>
     public double Calibrate(double score) => double.IsNaN(score) ? double.NaN : CalibrateCore(score);
@@ -39,13 +24,6 @@ public abstract class BinaryCalibratorTransformer : RowToRowTransformer
     private protected override RowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
     private protected abstract double CalibrateCore(double score);
-
-    /// <summary>Writes the column bindings; derived classes write their parameters after it.</summary>
-    private protected void SaveBinding(ModelStateWriter writer)
-        => CalibratorBinding.Write(writer, ScoreColumnName, OutputColumnName, ScoreKind, ProbabilityFloor);
-
-    private protected static (string Score, string Output, ScoreKind Kind, double Floor) LoadBinding(ModelStateReader reader)
-        => CalibratorBinding.Read(reader);
 
     private sealed class Mapper : RowMapper
     {

@@ -14,15 +14,12 @@ namespace MLNetExt.Calibration;
 /// through <c>PredictionEngine</c>, and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A row with a NaN score
 /// gives NaN probabilities.
 /// </summary>
-public sealed class TemperatureScalingTransformer : RowToRowTransformer, IPersistentComponent<TemperatureScalingTransformer>
+public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPersistentComponent<TemperatureScalingTransformer>
 {
     internal TemperatureScalingTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind,
         double probabilityFloor, int classCount, double temperature)
+        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor)
     {
-        ScoreColumnName = scoreColumnName;
-        OutputColumnName = outputColumnName;
-        ScoreKind = scoreKind;
-        ProbabilityFloor = probabilityFloor;
         ClassCount = classCount;
         Temperature = temperature;
     }
@@ -32,18 +29,6 @@ public sealed class TemperatureScalingTransformer : RowToRowTransformer, IPersis
 
     /// <summary>K, the size of the score vector.</summary>
     public int ClassCount { get; }
-
-    /// <summary>The score vector read.</summary>
-    public string ScoreColumnName { get; }
-
-    /// <summary>The probability vector written.</summary>
-    public string OutputColumnName { get; }
-
-    /// <summary>Whether the input holds probabilities or logits.</summary>
-    public ScoreKind ScoreKind { get; }
-
-    /// <summary>The floor applied to probabilities before their logarithm.</summary>
-    public double ProbabilityFloor { get; }
 
     static ComponentFormat IPersistentComponent<TemperatureScalingTransformer>.Format => Format;
 
@@ -66,14 +51,14 @@ public sealed class TemperatureScalingTransformer : RowToRowTransformer, IPersis
 
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {
-        CalibratorBinding.Write(writer, ScoreColumnName, OutputColumnName, ScoreKind, ProbabilityFloor);
+        SaveBinding(writer);
         writer.Write(ClassCount);
         writer.Write(Temperature);
     }
 
     static TemperatureScalingTransformer IPersistentComponent<TemperatureScalingTransformer>.LoadState(IHostEnvironment env, ModelStateReader reader)
     {
-        var (score, output, kind, floor) = CalibratorBinding.Read(reader);
+        var (score, output, kind, floor) = LoadBinding(reader);
         int classCount = reader.ReadInt32("the class count", 2, int.MaxValue);
         double temperature = reader.ReadFiniteDouble("the temperature");
         reader.Check(temperature > 0, $"the temperature is {temperature}");
