@@ -23,6 +23,7 @@ public sealed class BinaryCalibrationMetrics
         var correct = new bool[probabilities.Length];
         CalibrationMetrics.BinaryTopLabel(probabilities, labels, confidences, correct, options.TieRule);
         TopLabelReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct, equalWidth);
+        SmoothExpectedCalibrationError = CalibrationMetrics.SmoothExpectedCalibrationError(probabilities, labels);
 
         Count = probabilities.Length;
         BrierScore = CalibrationMetrics.BrierScore(probabilities, labels);
@@ -58,6 +59,9 @@ public sealed class BinaryCalibrationMetrics
     /// which removes the bias that makes plug-in ECE overstate miscalibration on small samples.
     /// </summary>
     public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
+
+    /// <summary>Smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) of the positive-class probabilities, and its bandwidth.</summary>
+    public SmoothCalibrationError SmoothExpectedCalibrationError { get; }
 
     /// <summary>Top-label ECE: confidence max(p, 1 - p) against "the predicted class is right", equal-width bins.</summary>
     public double TopLabelExpectedCalibrationError => TopLabelReliabilityDiagram.ExpectedCalibrationError;
@@ -97,6 +101,7 @@ public sealed class BinaryCalibrationMetrics
         ("RMSCE", RootMeanSquaredCalibrationError),
         ("Equal-mass ECE", EqualMassExpectedCalibrationError),
         ("Debiased CE (L2)", DebiasedCalibrationError),
+        ("Smooth ECE", SmoothExpectedCalibrationError.Value),
         ("Top-label ECE", TopLabelExpectedCalibrationError),
         ("Brier score", BrierScore),
         ("  reliability", BrierDecomposition.Reliability),
@@ -126,6 +131,7 @@ public sealed class MulticlassCalibrationMetrics
         ReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct, equalWidth);
         EqualMassReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct,
             CalibrationBinning.EqualMass(confidences, options.NumberOfBins, options.EqualMassBinning));
+        SmoothExpectedCalibrationError = CalibrationMetrics.SmoothExpectedCalibrationError(confidences, correct);
         PerClassExpectedCalibrationError = CalibrationMetrics.ClasswiseExpectedCalibrationErrors(probabilities, classCount, labels, equalWidth);
         ClasswiseExpectedCalibrationError = PerClassExpectedCalibrationError.Average();
         BrierScore = CalibrationMetrics.MulticlassBrierScore(probabilities, classCount, labels);
@@ -163,6 +169,9 @@ public sealed class MulticlassCalibrationMetrics
 
     /// <summary>Top-label debiased L2 calibration error (Kumar et al. 2019) over the equal-mass bins.</summary>
     public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
+
+    /// <summary>Top-label smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) and its bandwidth.</summary>
+    public SmoothCalibrationError SmoothExpectedCalibrationError { get; }
 
     /// <summary>Classwise ECE: the mean over classes k of the ECE of P_k against 1[label = k] (equal-width bins).</summary>
     public double ClasswiseExpectedCalibrationError { get; }
@@ -203,6 +212,7 @@ public sealed class MulticlassCalibrationMetrics
         ("RMSCE", RootMeanSquaredCalibrationError),
         ("Equal-mass ECE", EqualMassExpectedCalibrationError),
         ("Debiased CE (L2)", DebiasedCalibrationError),
+        ("Smooth ECE", SmoothExpectedCalibrationError.Value),
         ("Classwise ECE", ClasswiseExpectedCalibrationError),
         ("Brier score", BrierScore),
         ("Log-loss", LogLoss),

@@ -199,6 +199,30 @@ public sealed class CalibrationMetricsTests
     }
 
     [TestMethod]
+    public void SmoothEce_O9_ConstantForecast_IsTheMeanResidual()
+    {
+        // f = .7 for 10 rows, 8 positives: the smoothed residual is (.7 - .8) times a kernel that integrates to 1,
+        // so smECE = 0.1 at every bandwidth (relplot-algorithm port: 0.0999990, sigma* about 0.1006).
+        var p = Enumerable.Repeat(0.7, 10).ToArray();
+        var y = Enumerable.Range(0, 10).Select(i => i < 8).ToArray();
+        var s = CalibrationMetrics.SmoothExpectedCalibrationError(p, y);
+        Assert.AreEqual(0.1, s.Value, 2e-4);
+        Assert.AreEqual(0.1006, s.Bandwidth, 2e-3);
+        Assert.AreEqual(0.1, CalibrationMetrics.SmoothExpectedCalibrationError(p, y, bandwidth: 0.3).Value, 2e-4);
+    }
+
+    [TestMethod]
+    public void SmoothEce_O9_O1Data_MatchesRelplotPort()
+    {
+        // Spec O9: O1 data ~0.1674 (sigma* ~0.168); fixed sigma = 0.1: ~0.2083; tolerance 2e-3.
+        var s = CalibrationMetrics.SmoothExpectedCalibrationError(P, Y);
+        Assert.AreEqual(0.1674, s.Value, 2e-3);
+        Assert.AreEqual(0.168, s.Bandwidth, 2e-3);
+        Assert.AreEqual(0.2083, CalibrationMetrics.SmoothExpectedCalibrationError(P, Y, bandwidth: 0.1).Value, 2e-3);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => CalibrationMetrics.SmoothExpectedCalibrationError(P, Y, bandwidth: 0));
+    }
+
+    [TestMethod]
     public void Binning_ValuesOnEdges_FollowTheRule()
     {
         // M = 8 gives exact binary fractions: 0.25 is edge 2.
