@@ -177,6 +177,14 @@ public static class CalibrationMetrics
     /// </summary>
     public static double[] ClasswiseExpectedCalibrationErrors(ReadOnlySpan<float> probabilities, int classCount,
         ReadOnlySpan<int> labels, CalibrationBinning binning)
+        => ClasswiseReliability(probabilities, classCount, labels, binning).Select(d => d.ExpectedCalibrationError).ToArray();
+
+    /// <summary>
+    /// One reliability table per class k: <c>P_ik</c> against <c>1[y_i = k]</c> under <paramref name="binning"/>, in one
+    /// pass over the matrix. Each table gives that class's ECE, MCE and RMSCE.
+    /// </summary>
+    public static ReliabilityDiagram[] ClasswiseReliability(ReadOnlySpan<float> probabilities, int classCount,
+        ReadOnlySpan<int> labels, CalibrationBinning binning)
     {
         Guard.NotNull(binning, nameof(binning));
         int n = CheckMatrix(probabilities, classCount, labels);
@@ -194,10 +202,10 @@ public static class CalibrationMetrics
                 Add(stats[k], binning.FindBin(p), p, k == label);
             }
         }
-        var errors = new double[classCount];
+        var diagrams = new ReliabilityDiagram[classCount];
         for (int k = 0; k < classCount; k++)
-            errors[k] = new ReliabilityDiagram(binning, stats[k]).ExpectedCalibrationError;
-        return errors;
+            diagrams[k] = new ReliabilityDiagram(binning, stats[k]);
+        return diagrams;
     }
 
     /// <summary>

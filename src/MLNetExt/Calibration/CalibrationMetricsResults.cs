@@ -132,8 +132,11 @@ public sealed class MulticlassCalibrationMetrics
         EqualMassReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct,
             CalibrationBinning.EqualMass(confidences, options.NumberOfBins, options.EqualMassBinning));
         SmoothExpectedCalibrationError = CalibrationMetrics.SmoothExpectedCalibrationError(confidences, correct);
-        PerClassExpectedCalibrationError = CalibrationMetrics.ClasswiseExpectedCalibrationErrors(probabilities, classCount, labels, equalWidth);
+        var classwise = CalibrationMetrics.ClasswiseReliability(probabilities, classCount, labels, equalWidth);
+        PerClassExpectedCalibrationError = classwise.Select(d => d.ExpectedCalibrationError).ToArray();
+        PerClassMaximumCalibrationError = classwise.Select(d => d.MaximumCalibrationError).ToArray();
         ClasswiseExpectedCalibrationError = PerClassExpectedCalibrationError.Average();
+        ClasswiseMaximumCalibrationError = PerClassMaximumCalibrationError.Max();
         BrierScore = CalibrationMetrics.MulticlassBrierScore(probabilities, classCount, labels);
         LogLoss = CalibrationMetrics.MulticlassLogLoss(probabilities, classCount, labels);
         Count = n;
@@ -179,6 +182,12 @@ public sealed class MulticlassCalibrationMetrics
     /// <summary>Each class's term of <see cref="ClasswiseExpectedCalibrationError"/>, indexed by class.</summary>
     public IReadOnlyList<double> PerClassExpectedCalibrationError { get; }
 
+    /// <summary>Classwise MCE: the largest gap of any non-empty bin of any class (the maximum of <see cref="PerClassMaximumCalibrationError"/>).</summary>
+    public double ClasswiseMaximumCalibrationError { get; }
+
+    /// <summary>Each class's MCE (P_k against 1[label = k], equal-width bins), indexed by class.</summary>
+    public IReadOnlyList<double> PerClassMaximumCalibrationError { get; }
+
     /// <summary>The multiclass Brier score (Brier 1950), sum over classes, in [0, 2].</summary>
     public double BrierScore { get; }
 
@@ -214,6 +223,7 @@ public sealed class MulticlassCalibrationMetrics
         ("Debiased CE (L2)", DebiasedCalibrationError),
         ("Smooth ECE", SmoothExpectedCalibrationError.Value),
         ("Classwise ECE", ClasswiseExpectedCalibrationError),
+        ("Classwise MCE", ClasswiseMaximumCalibrationError),
         ("Brier score", BrierScore),
         ("Log-loss", LogLoss),
         ("Accuracy", Accuracy),

@@ -193,6 +193,11 @@ public sealed class CalibrationMetricsTests
         var classwise = CalibrationMetrics.ClasswiseExpectedCalibrationErrors(probs, 3, labels, five);
         AssertClose([0.163333, 0.111667, 0.201667], classwise, 2e-6);
         Assert.AreEqual(0.158889, classwise.Average(), 2e-6);
+        // Class 0: P_0 = .65,.45,.15,.30,.22,.55, label 0 at rows 0, 3, 5. Bins of width .2: [0,.2) {.15} gap .15;
+        // [.2,.4) {.30 yes, .22 no} gap |.5 - .26| = .24; [.4,.6) {.45 no, .55 yes} gap 0; [.6,.8) {.65 yes} gap .35.
+        // ECE (.15 + 2(.24) + .35) / 6 = .163333 as above; MCE .35.
+        var perClass = CalibrationMetrics.ClasswiseReliability(probs, 3, labels, five);
+        Assert.AreEqual(0.35, perClass[0].MaximumCalibrationError, 2e-6);
         Assert.AreEqual(0.363567, CalibrationMetrics.MulticlassBrierScore(probs, 3, labels), 2e-6);
         Assert.AreEqual(0.657552, CalibrationMetrics.MulticlassLogLoss(probs, 3, labels), 2e-6);
         Assert.AreEqual(0.095, correct.Count(c => c) / 6.0 - conf.Average(), 2e-6);
