@@ -30,46 +30,39 @@ internal static class SmoothCalibrationErrorCore
             throw new ArgumentException($"'outcomes' has {outcomes.Length} elements; expected {confidences.Length}, one per prediction.", nameof(outcomes));
         if (confidences.Length == 0)
             throw new ArgumentException("Smooth ECE needs at least one prediction.", nameof(confidences));
-        var f = new double[confidences.Length];
-        var r = new double[confidences.Length];
-        for (int i = 0; i < f.Length; i++)
-        {
-            double c = double.CreateTruncating(confidences[i]);
-            CalibrationMetrics.CheckConfidence(c, i, nameof(confidences));
-            f[i] = c;
-            r[i] = c - (outcomes[i] ? 1 : 0);
-        }
+        for (int i = 0; i < confidences.Length; i++)
+            CalibrationMetrics.CheckConfidence(double.CreateTruncating(confidences[i]), i, nameof(confidences));
+        // The spread data depend only on the grid size, which is the same for every sigma >= 0.01: cache per size.
+        var cache = new Dictionary<int, (double[] R, double[] D)>();
         if (bandwidth is { } fixedSigma)
         {
             if (!(fixedSigma > 0 && fixedSigma <= 1))
                 throw new ArgumentOutOfRangeException(nameof(bandwidth), $"The bandwidth must be in (0, 1]; got {fixedSigma}.");
-            return new SmoothCalibrationError(Evaluate(f, r, fixedSigma), fixedSigma);
+            return new SmoothCalibrationError(Evaluate(confidences, outcomes, fixedSigma, cache), fixedSigma);
         }
-
-        var cache = new Dictionary<int, (double[] R, double[] D)>();
-        bool TooLarge(double sigma) => sigma < MinimumBandwidth || sigma < Evaluate(f, r, sigma, cache);
-        if (TooLarge(1))
-            return new SmoothCalibrationError(Evaluate(f, r, 1, cache), 1);
+        // relplot's search_param: the predicate "sigma is too large" is sigma < 0.001 or sigma < smECE(sigma).
+        if (Evaluate(confidences, outcomes, 1, cache) > 1)
+            return new SmoothCalibrationError(Evaluate(confidences, outcomes, 1, cache), 1);
         double start = 1, end = 0;
         for (int k = 0; k < Halvings; k++)
         {
             double mid = (start + end) / 2;
-            if (TooLarge(mid))
+            if (mid < MinimumBandwidth || mid < Evaluate(confidences, outcomes, mid, cache))
                 end = mid;
             else
                 start = mid;
         }
-        return new SmoothCalibrationError(Evaluate(f, r, start, cache), start);
+        return new SmoothCalibrationError(Evaluate(confidences, outcomes, start, cache), start);
     }
 
-    private static double Evaluate(double[] f, double[] r, double sigma, Dictionary<int, (double[] R, double[] D)>? cache = null)
+    private static double Evaluate<T>(ReadOnlySpan<T> f, ReadOnlySpan<bool> y, double sigma, Dictionary<int, (double[] R, double[] D)> cache)
+        where T : unmanaged, INumberBase<T>
     {
         int grid = (int)(Math.Max(2000, Math.Round(20 / sigma)) / 2) + 1;
-        (double[] R, double[] D) spread;
-        if (cache is null || !cache.TryGetValue(grid, out spread))
+        if (!cache.TryGetValue(grid, out var spread))
         {
-            spread = (Spread(f, r, grid), Spread(f, null, grid));
-            cache?.Add(grid, spread);
+            spread = Spread(f, y, grid);
+            cache.Add(grid, spread);
         }
         var kernel = Kernel(sigma, grid);
         var smoothedR = Convolve(spread.R, kernel);
@@ -78,27 +71,32 @@ internal static class SmoothCalibrationErrorCore
         double numerator = 0, denominator = 0;
         for (int k = 0; k < points; k++)
         {
-            double t = points == 1 ? 0 : (double)k / (points - 1);
+            double t = (double)k / (points - 1);
             numerator += Math.Abs(Interpolate(smoothedR, t));
             denominator += Interpolate(smoothedD, t) + DensityEpsilon;
         }
         return numerator / denominator;
     }
 
-    // Linear spreading onto grid points m / (G - 1) (relplot's smooth_round_to_grid); values null means ones.
-    private static double[] Spread(double[] f, double[]? values, int grid)
+    // Linear spreading of the residuals f - y and of ones onto grid points m / (G - 1) (relplot's smooth_round_to_grid).
+    private static (double[] R, double[] D) Spread<T>(ReadOnlySpan<T> f, ReadOnlySpan<bool> y, int grid)
+        where T : unmanaged, INumberBase<T>
     {
-        var result = new double[grid];
+        var residuals = new double[grid];
+        var density = new double[grid];
         for (int i = 0; i < f.Length; i++)
         {
-            double position = f[i] * (grid - 1);
+            double c = double.CreateTruncating(f[i]);
+            double position = c * (grid - 1);
             int bin = Math.Clamp((int)position, 0, grid - 2);
             double fraction = position - bin;
-            double v = values?[i] ?? 1;
-            result[bin] += (1 - fraction) * v;
-            result[bin + 1] += fraction * v;
+            double r = c - (y[i] ? 1 : 0);
+            residuals[bin] += (1 - fraction) * r;
+            residuals[bin + 1] += fraction * r;
+            density[bin] += 1 - fraction;
+            density[bin + 1] += fraction;
         }
-        return result;
+        return (residuals, density);
     }
 
     // The Gaussian density sampled at offsets d / (G - 1), d = -(G - 1)..(G - 1) (relplot samples linspace(0, 1, G)
