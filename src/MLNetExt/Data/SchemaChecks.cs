@@ -61,9 +61,5 @@ internal static class SchemaChecks
 
     /// <summary>Whether a type is one of the numeric scalar types MLNetExt reads as a number.</summary>
     public static bool IsNumericScalar(DataViewType type)
-        => type is NumberDataViewType && !(type is KeyDataViewType);
-
-    /// <summary>Whether a column shape is a numeric scalar (not a key, not a vector).</summary>
-    public static bool IsNumericScalar(SchemaShape.Column column)
-        => column.Kind == SchemaShape.Column.VectorKind.Scalar && !column.IsKey && column.ItemType is NumberDataViewType;
+        => type is NumberDataViewType; // key types are not NumberDataViewType
 }

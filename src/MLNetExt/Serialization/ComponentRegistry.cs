@@ -36,14 +36,6 @@ internal static class ComponentRegistry
         return false;
     }
 
-    /// <summary>Every component registered so far (after scanning <paramref name="assemblies"/>).</summary>
-    internal static IReadOnlyCollection<ComponentFormat> Known(params Assembly[] assemblies)
-    {
-        foreach (var assembly in assemblies)
-            Register(assembly);
-        return _entries.Values.Select(e => e.Format).ToArray();
-    }
-
     private static void Scan(string assemblyName)
     {
         if (!IsMLNetExtAssembly(assemblyName) || _scannedAssemblies.ContainsKey(assemblyName))
