@@ -136,6 +136,10 @@ public sealed class TemperatureScalingTests
         StringAssert.Contains(schema.Message, "Schema mismatch for score column 'Score'");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => mc.TemperatureScaling().GetOutputSchema(Shapes.From(scalar.Schema)));
 
+        var variable = mlContext.Data.LoadFromEnumerable(new[] { new VariableRow { Label = 0, Score = [0.6f, 0.4f] } });
+        schema = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => mc.TemperatureScaling().Fit(variable));
+        StringAssert.Contains(schema.Message, "expected a known-size vector of Single, got Vector<Single>");
+
         var option = Assert.ThrowsExactly<ArgumentOutOfRangeException>(
             () => mc.TemperatureScaling(new TemperatureScalingEstimator.Options { ProbabilityFloor = 0 }));
         Assert.AreEqual("ProbabilityFloor", option.ParamName);
@@ -175,6 +179,13 @@ public sealed class TemperatureScalingTests
         public float Label { get; set; }
 
         [VectorType(3)]
+        public float[] Score { get; set; } = [];
+    }
+
+    private sealed class VariableRow
+    {
+        public float Label { get; set; }
+
         public float[] Score { get; set; } = [];
     }
 
