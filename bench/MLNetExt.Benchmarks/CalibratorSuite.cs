@@ -77,6 +77,10 @@ internal static class CalibratorSuite
             var after = mlContext.MulticlassClassification.EvaluateCalibration(t.Transform(test));
             Console.WriteLine($"  {file,-30} T = {t.Temperature:0.000000}  ECE-15 {before.ExpectedCalibrationError:0.000000} -> {after.ExpectedCalibrationError:0.000000}  " +
                 $"NLL {before.LogLoss:0.0000} -> {after.LogLoss:0.0000}  accuracy {before.Accuracy:0.0000} -> {after.Accuracy:0.0000}");
+            var vector = mlContext.MulticlassClassification.TemperatureScaling(new TemperatureScalingEstimator.Options { Method = TemperatureScalingMethod.VectorScaling }).Fit(fit);
+            var vectorAfter = mlContext.MulticlassClassification.EvaluateCalibration(vector.Transform(test));
+            Console.WriteLine($"  {"  vector scaling",-30}                 ECE-15 {before.ExpectedCalibrationError:0.000000} -> {vectorAfter.ExpectedCalibrationError:0.000000}  " +
+                $"NLL {before.LogLoss:0.0000} -> {vectorAfter.LogLoss:0.0000}  accuracy {before.Accuracy:0.0000} -> {vectorAfter.Accuracy:0.0000}");
         }
     }
 

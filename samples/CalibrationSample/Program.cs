@@ -79,11 +79,14 @@ static void Multiclass(MLContext mlContext, string outputFolder)
 
     var temperature = mlContext.MulticlassClassification.TemperatureScaling().Fit(model.Transform(calibration));
     var calibrated = model.Append(temperature);
+    var vectorScaling = mlContext.MulticlassClassification.TemperatureScaling(
+        new TemperatureScalingEstimator.Options { Method = TemperatureScalingMethod.VectorScaling }).Fit(model.Transform(calibration));
     var before = mlContext.MulticlassClassification.EvaluateCalibration(model.Transform(test));
     var after = mlContext.MulticlassClassification.EvaluateCalibration(calibrated.Transform(test));
+    var afterVector = mlContext.MulticlassClassification.EvaluateCalibration(vectorScaling.Transform(model.Transform(test)));
     Console.WriteLine($"Fitted temperature T = {temperature.Temperature:0.0000} (T > 1: the model was over-confident)");
     Console.WriteLine($"{"",-22} {"accuracy",9} {"ECE-15",8} {"MCE",7} {"classwise",10} {"Brier",7} {"log-loss",9} {"balance",8}");
-    foreach (var (name, m) in new[] { ("LightGbm", before), ("+ temperature scaling", after) })
+    foreach (var (name, m) in new[] { ("LightGbm", before), ("+ temperature scaling", after), ("+ vector scaling", afterVector) })
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-22} {m.Accuracy,9:0.0000} {m.ExpectedCalibrationError,8:0.0000} {m.MaximumCalibrationError,7:0.000} {m.ClasswiseExpectedCalibrationError,10:0.00000} {m.BrierScore,7:0.0000} {m.LogLoss,9:0.0000} {m.BalanceScore,8:+0.000;-0.000}"));

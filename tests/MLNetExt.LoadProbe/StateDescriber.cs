@@ -13,7 +13,8 @@ internal static class StateDescriber
     public static string? Describe(ITransformer transformer) => transformer switch
     {
         TemperatureScalingTransformer t =>
-            $"TemperatureScaling T={R(t.Temperature)} K={t.ClassCount} {t.ScoreColumnName}->{t.OutputColumnName} {t.ScoreKind} floor={R(t.ProbabilityFloor)}",
+            $"TemperatureScaling {t.Method} T={R(t.Temperature)} K={t.ClassCount} w=[{string.Join(";", t.Weights.Select(R))}] " +
+            $"b=[{string.Join(";", t.Biases.Select(R))}] {t.ScoreColumnName}->{t.OutputColumnName} {t.ScoreKind} floor={R(t.ProbabilityFloor)}",
         BetaCalibrationTransformer b => $"Beta a={R(b.A)} b={R(b.B)} c={R(b.C)} {Binding(b)}",
         HistogramBinningTransformer h =>
             $"HistogramBinning t=[{string.Join(";", h.Thresholds.Select(R))}] p=[{string.Join(";", h.Probabilities.Select(R))}] n=[{string.Join(";", h.Counts)}] {Binding(h)}",

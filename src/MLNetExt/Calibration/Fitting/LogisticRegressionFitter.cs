@@ -47,7 +47,7 @@ internal static class LogisticRegressionFitter
         double objective = Evaluate(features, featureCount, labels, l2, theta, gradient, hessian);
         for (int iteration = 1; iteration <= maximumIterations; iteration++)
         {
-            if (!Solve(hessian, gradient, step, p))
+            if (!DenseLinearSystem.Solve(hessian, gradient, step, p))
                 return Result(theta, featureCount, iteration, false);
             // Backtracking: Newton's full step can overshoot far from the optimum (nearly separable data).
             double scale = 1, next = double.PositiveInfinity;
@@ -128,44 +128,5 @@ internal static class LogisticRegressionFitter
         for (int j = 0; j < d; j++)
             t += theta[j] * features[row * d + j];
         return t;
-    }
-
-    // Gaussian elimination with partial pivoting on a copy: solves a x = b for p of at most a few unknowns.
-    private static bool Solve(double[] a, double[] b, double[] x, int p)
-    {
-        var m = (double[])a.Clone();
-        var r = (double[])b.Clone();
-        for (int col = 0; col < p; col++)
-        {
-            int pivot = col;
-            for (int row = col + 1; row < p; row++)
-            {
-                if (Math.Abs(m[row * p + col]) > Math.Abs(m[pivot * p + col]))
-                    pivot = row;
-            }
-            if (!(Math.Abs(m[pivot * p + col]) > 1e-300))
-                return false;
-            if (pivot != col)
-            {
-                for (int k = 0; k < p; k++)
-                    (m[col * p + k], m[pivot * p + k]) = (m[pivot * p + k], m[col * p + k]);
-                (r[col], r[pivot]) = (r[pivot], r[col]);
-            }
-            for (int row = col + 1; row < p; row++)
-            {
-                double f = m[row * p + col] / m[col * p + col];
-                for (int k = col; k < p; k++)
-                    m[row * p + k] -= f * m[col * p + k];
-                r[row] -= f * r[col];
-            }
-        }
-        for (int row = p - 1; row >= 0; row--)
-        {
-            double s = r[row];
-            for (int k = row + 1; k < p; k++)
-                s -= m[row * p + k] * x[k];
-            x[row] = s / m[row * p + row];
-        }
-        return true;
     }
 }

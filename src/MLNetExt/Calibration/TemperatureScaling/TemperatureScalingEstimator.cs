@@ -54,6 +54,12 @@ public sealed class TemperatureScalingEstimator : IEstimator<TemperatureScalingT
         /// <value>Default <see cref="ScoreKind.Probability"/>, as ML.NET's multiclass <c>Score</c>.</value>
         public ScoreKind ScoreKind = ScoreKind.Probability;
 
+        /// <summary>Which map to fit: one temperature, or one weight and bias per class.</summary>
+        /// <value>Default <see cref="TemperatureScalingMethod.Temperature"/>: it cannot change the predicted class and, with
+        /// one parameter, cannot overfit a small calibration set. Vector scaling (Guo et al. 2017) can fit class-specific
+        /// miscalibration but may change the argmax.</value>
+        public TemperatureScalingMethod Method = TemperatureScalingMethod.Temperature;
+
         /// <summary>For probability input: logits are ln(max(p, floor)).</summary>
         /// <value>Range (0, 0.01]. Default 1e-12 (our choice: ln 1e-12 = -27.6 is below what a float probability next to
         /// classes near 1 can express; it is the floor the reference computation uses).</value>
@@ -67,6 +73,7 @@ public sealed class TemperatureScalingEstimator : IEstimator<TemperatureScalingT
             Guard.ColumnName(ScoreColumnName, nameof(ScoreColumnName));
             Guard.Option(OutputColumnName is null || !string.IsNullOrWhiteSpace(OutputColumnName), nameof(OutputColumnName), "must be null or a non-empty name.");
             Guard.Option(Enum.IsDefined(ScoreKind), nameof(ScoreKind), $"has the unknown value {(int)ScoreKind}.");
+            Guard.Option(Enum.IsDefined(Method), nameof(Method), $"has the unknown value {(int)Method}.");
             Guard.Option(ProbabilityFloor > 0 && ProbabilityFloor <= 0.01, nameof(ProbabilityFloor), $"must be in (0, 0.01]; got {ProbabilityFloor}.");
         }
     }
@@ -105,8 +112,18 @@ public sealed class TemperatureScalingEstimator : IEstimator<TemperatureScalingT
             ScoreMath.ToLogits(score.Values.AsSpan(i * k, k), _options.ScoreKind, _options.ProbabilityFloor, logits.AsSpan(i * k, k));
         var fit = TemperatureFitter.FitMulticlass(logits, k, labels);
         TemperatureScalingSupport.Report(channel, fit, n, _options.ScoreColumnName, _options.LabelColumnName);
+        if (_options.Method == TemperatureScalingMethod.Temperature)
+        {
+            return new TemperatureScalingTransformer(_options.ScoreColumnName, _options.OutputName, _options.ScoreKind,
+                _options.ProbabilityFloor, k, fit.Temperature);
+        }
+        var vector = VectorScalingFitter.Fit(logits, k, labels, 1 / fit.Temperature);
+        if (!vector.Converged)
+            channel.Warning($"Vector scaling stopped after {vector.Iterations} Newton steps before converging (the fit data may be separable).");
+        channel.Info($"Vector scaling on {n} rows: log-loss {vector.LogLossBefore:0.######} -> {vector.LogLossAfter:0.######} " +
+            $"(temperature alone: {fit.LogLossAfter:0.######}; {vector.Iterations} Newton steps).");
         return new TemperatureScalingTransformer(_options.ScoreColumnName, _options.OutputName, _options.ScoreKind,
-            _options.ProbabilityFloor, k, fit.Temperature);
+            _options.ProbabilityFloor, vector.Weights, vector.Biases);
     }
 
     /// <inheritdoc/>
@@ -125,4 +142,14 @@ public sealed class TemperatureScalingEstimator : IEstimator<TemperatureScalingT
             false, score.Annotations));
         return new SchemaShape(columns);
     }
+}
+
+/// <summary>The map <see cref="TemperatureScalingEstimator"/> fits.</summary>
+public enum TemperatureScalingMethod
+{
+    /// <summary>softmax(z / T): one parameter; the predicted class never changes.</summary>
+    Temperature,
+
+    /// <summary>softmax(w ⊙ z + b): a weight and a bias per class (Guo et al. 2017); can change the predicted class.</summary>
+    VectorScaling,
 }

@@ -9,23 +9,49 @@ using MLNetExt.Serialization;
 namespace MLNetExt.Calibration;
 
 /// <summary>
-/// A fitted multiclass temperature: the output vector is softmax(z / <see cref="Temperature"/>) of the input's
-/// logits (or log-probabilities). Created by <see cref="TemperatureScalingEstimator"/>. Transform is lazy, works
-/// through <c>PredictionEngine</c>, and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A row with a NaN score
-/// gives NaN probabilities.
+/// A fitted multiclass calibration map of <see cref="TemperatureScalingEstimator"/>: softmax(z / <see cref="Temperature"/>)
+/// of the input's logits (or log-probabilities), or, for <see cref="TemperatureScalingMethod.VectorScaling"/>,
+/// softmax(<see cref="Weights"/> ⊙ z + <see cref="Biases"/>). Transform is lazy, works through <c>PredictionEngine</c>,
+/// and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A row with a NaN score gives NaN probabilities.
 /// </summary>
 public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPersistentComponent<TemperatureScalingTransformer>
 {
+    private readonly double[] _weights;
+    private readonly double[] _biases;
+
     internal TemperatureScalingTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind,
         double probabilityFloor, int classCount, double temperature)
         : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor)
     {
         ClassCount = classCount;
+        Method = TemperatureScalingMethod.Temperature;
         Temperature = temperature;
+        _weights = Enumerable.Repeat(1 / temperature, classCount).ToArray();
+        _biases = new double[classCount];
     }
 
-    /// <summary>The fitted temperature T &gt; 0; T &gt; 1 softens an over-confident model.</summary>
+    internal TemperatureScalingTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind,
+        double probabilityFloor, double[] weights, double[] biases)
+        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor)
+    {
+        ClassCount = weights.Length;
+        Method = TemperatureScalingMethod.VectorScaling;
+        Temperature = double.NaN;
+        _weights = weights;
+        _biases = biases;
+    }
+
+    /// <summary>Which map was fitted.</summary>
+    public TemperatureScalingMethod Method { get; }
+
+    /// <summary>The fitted temperature T &gt; 0 (T &gt; 1 softens an over-confident model); NaN for vector scaling.</summary>
     public double Temperature { get; }
+
+    /// <summary>The per-class logit weights: all 1 / T for temperature scaling.</summary>
+    public IReadOnlyList<double> Weights => _weights;
+
+    /// <summary>The per-class logit biases (the first is 0: softmax ignores a common shift); all 0 for temperature scaling.</summary>
+    public IReadOnlyList<double> Biases => _biases;
 
     /// <summary>K, the size of the score vector.</summary>
     public int ClassCount { get; }
@@ -34,8 +60,8 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
 
     ComponentFormat IPersistentComponent.PersistedFormat => Format;
 
-    // Version 1: columns, score kind, floor, K, T.
-    private static readonly ComponentFormat Format = new("MLNetExt.Calibration.TemperatureScaling", 1);
+    // Version 1: binding, K, T. Version 2 (vector scaling): binding, K, method, then T or (weights, biases).
+    private static readonly ComponentFormat Format = new("MLNetExt.Calibration.TemperatureScaling", 2, OldestReadableVersion: 1);
 
     /// <summary>Calibrates one score vector of <see cref="ClassCount"/> values into <paramref name="probabilities"/>.</summary>
     public void Calibrate(ReadOnlySpan<float> scores, Span<float> probabilities)
@@ -43,26 +69,55 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
         if (scores.Length != ClassCount || probabilities.Length != ClassCount)
             throw new ArgumentException($"Both spans must have {ClassCount} elements; got {scores.Length} and {probabilities.Length}.");
         Span<double> logits = ClassCount <= 256 ? stackalloc double[ClassCount] : new double[ClassCount];
-        ScoreMath.ToLogits(scores, ScoreKind, ProbabilityFloor, logits);
-        ScoreMath.Softmax(logits, Temperature, probabilities);
+        Map(scores, logits, probabilities);
     }
 
     private protected override RowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    private void Map(ReadOnlySpan<float> scores, Span<double> logits, Span<float> probabilities)
+    {
+        ScoreMath.ToLogits(scores, ScoreKind, ProbabilityFloor, logits);
+        if (Method == TemperatureScalingMethod.Temperature)
+        {
+            ScoreMath.Softmax(logits, Temperature, probabilities);
+            return;
+        }
+        for (int k = 0; k < logits.Length; k++)
+            logits[k] = _weights[k] * logits[k] + _biases[k];
+        ScoreMath.Softmax(logits, 1.0, probabilities);
+    }
 
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {
         SaveBinding(writer);
         writer.Write(ClassCount);
-        writer.Write(Temperature);
+        writer.WriteEnum(Method);
+        if (Method == TemperatureScalingMethod.Temperature)
+        {
+            writer.Write(Temperature);
+            return;
+        }
+        writer.Write(_weights);
+        writer.Write(_biases);
     }
 
     static TemperatureScalingTransformer IPersistentComponent<TemperatureScalingTransformer>.LoadState(IHostEnvironment env, ModelStateReader reader)
     {
         var (score, output, kind, floor) = LoadBinding(reader);
         int classCount = reader.ReadInt32("the class count", 2, int.MaxValue);
-        double temperature = reader.ReadFiniteDouble("the temperature");
-        reader.Check(temperature > 0, $"the temperature is {temperature}");
-        return new TemperatureScalingTransformer(score, output, kind, floor, classCount, temperature);
+        var method = reader.FormatVersion >= 2 ? reader.ReadEnum<TemperatureScalingMethod>("the method") : TemperatureScalingMethod.Temperature;
+        if (method == TemperatureScalingMethod.Temperature)
+        {
+            double temperature = reader.ReadFiniteDouble("the temperature");
+            reader.Check(temperature > 0, $"the temperature is {temperature}");
+            return new TemperatureScalingTransformer(score, output, kind, floor, classCount, temperature);
+        }
+        var weights = reader.ReadDoubleArray("the weights");
+        var biases = reader.ReadDoubleArray("the biases");
+        reader.Check(weights.Length == classCount && biases.Length == classCount,
+            $"there are {weights.Length} weights and {biases.Length} biases for {classCount} classes");
+        reader.Check(weights.All(double.IsFinite) && biases.All(double.IsFinite), "a weight or bias is not finite");
+        return new TemperatureScalingTransformer(score, output, kind, floor, weights, biases);
     }
 
     private sealed class Mapper : RowMapper
@@ -79,7 +134,7 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
                 || (vector.ItemType != NumberDataViewType.Single && vector.ItemType != NumberDataViewType.Double))
             {
                 throw SchemaChecks.Mismatch("score", parent.ScoreColumnName,
-                    $"a vector of {parent.ClassCount} Single values (the size the temperature was fitted on)", _score.Type);
+                    $"a vector of {parent.ClassCount} Single values (the size the calibrator was fitted on)", _score.Type);
             }
             _outputs = [new DataViewSchema.DetachedColumn(parent.OutputColumnName,
                 new VectorDataViewType(NumberDataViewType.Single, parent.ClassCount), _score.Annotations)];
@@ -125,8 +180,7 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
         {
             int k = parent.ClassCount;
             var editor = VBufferEditor.Create(ref value, k);
-            ScoreMath.ToLogits(scores, parent.ScoreKind, parent.ProbabilityFloor, logits);
-            ScoreMath.Softmax(logits, parent.Temperature, editor.Values);
+            parent.Map(scores, logits, editor.Values);
             value = editor.Commit();
         }
     }
