@@ -9,8 +9,7 @@ internal readonly record struct LogisticRegressionFit(double[] Weights, double I
 /// Binary logistic regression with a few features, fitted by Newton's method with a backtracking line search in
 /// double precision: it minimizes <c>sum_i [softplus(w.x_i + c) - y_i (w.x_i + c)] + (l2 / 2) |w|^2</c> (the
 /// intercept is not penalized, as in scikit-learn). Meant for calibration maps with two or three parameters, where an
-/// exact solution in a handful of iterations matters more than scale. Each pass over the data computes the
-/// objective, gradient and Hessian together, so an accepted Newton step costs one pass.
+/// exact solution in a handful of iterations matters more than scale; the iteration is <see cref="NewtonMinimizer"/>.
 /// </summary>
 internal static class LogisticRegressionFitter
 {
@@ -38,45 +37,10 @@ internal static class LogisticRegressionFitter
             start.CopyTo(theta, 0);
             theta[featureCount] = startIntercept;
         }
-        var gradient = new double[p];
-        var hessian = new double[p * p];
-        var nextGradient = new double[p];
-        var nextHessian = new double[p * p];
-        var step = new double[p];
-        var trial = new double[p];
-        double objective = Evaluate(features, featureCount, labels, l2, theta, gradient, hessian);
-        for (int iteration = 1; iteration <= maximumIterations; iteration++)
-        {
-            if (!DenseLinearSystem.Solve(hessian, gradient, step, p))
-                return Result(theta, featureCount, iteration, false);
-            // Backtracking: Newton's full step can overshoot far from the optimum (nearly separable data).
-            double scale = 1, next = double.PositiveInfinity;
-            for (int halving = 0; halving < 60; halving++)
-            {
-                for (int j = 0; j < p; j++)
-                    trial[j] = theta[j] - scale * step[j];
-                next = Evaluate(features, featureCount, labels, l2, trial, nextGradient, nextHessian);
-                if (next <= objective)
-                    break;
-                scale *= 0.5;
-            }
-            if (!(next <= objective))
-                return Result(theta, featureCount, iteration, true); // no descent left: at the optimum to precision
-            double moved = 0;
-            for (int j = 0; j < p; j++)
-                moved = Math.Max(moved, Math.Abs(trial[j] - theta[j]) / (1 + Math.Abs(theta[j])));
-            (theta, trial) = (trial, theta);
-            (gradient, nextGradient) = (nextGradient, gradient);
-            (hessian, nextHessian) = (nextHessian, hessian);
-            objective = next;
-            if (moved <= tolerance)
-                return Result(theta, featureCount, iteration, true);
-        }
-        return Result(theta, featureCount, maximumIterations, false);
+        var result = NewtonMinimizer.Minimize((t, g, h) => Evaluate(features, featureCount, labels, l2, t, g, h),
+            theta, maximumIterations, tolerance);
+        return new LogisticRegressionFit(result.Theta[..featureCount], result.Theta[featureCount], result.Iterations, result.Converged);
     }
-
-    private static LogisticRegressionFit Result(double[] theta, int d, int iterations, bool converged)
-        => new(theta[..d], theta[d], iterations, converged);
 
     // Objective, gradient and Hessian at theta in one pass.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls, each a full pass over the data

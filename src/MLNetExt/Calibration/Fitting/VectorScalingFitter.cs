@@ -10,8 +10,8 @@ internal sealed record VectorScalingFit(double[] Weights, double[] Biases, int I
 /// Vector scaling (Guo, Pleiss, Sun and Weinberger, ICML 2017, section 4.2): one weight and one bias per class,
 /// <c>softmax(w ⊙ z + b)</c>, fitted by minimizing the mean negative log-likelihood, which is convex in (w, b).
 /// Softmax is unchanged when every bias moves by the same amount, so b_0 is held at 0 (2K - 1 free parameters).
-/// Newton's method on the exact gradient and Hessian (softmax cross-entropy: <c>diag(q) - q q^T</c> in the logits,
-/// times the logits' Jacobian) with a backtracking line search, started from temperature scaling's solution
+/// Newton's method (<see cref="NewtonMinimizer"/>) on the exact gradient and Hessian (softmax cross-entropy: <c>diag(q) - q q^T</c> in the logits,
+/// times the logits' Jacobian), started from temperature scaling's solution
 /// (all weights 1/T, biases 0), which it can only improve on.
 /// </summary>
 internal static class VectorScalingFitter
@@ -23,73 +23,15 @@ internal static class VectorScalingFitter
         var theta = new double[p]; // w_0..w_{K-1}, then b_1..b_{K-1}
         for (int j = 0; j < k; j++)
             theta[j] = inverseTemperature;
-        var gradient = new double[p];
-        var hessian = new double[p * p];
-        var nextGradient = new double[p];
-        var nextHessian = new double[p * p];
-        var step = new double[p];
-        var trial = new double[p];
         var identity = new double[p];
         for (int j = 0; j < k; j++)
             identity[j] = 1;
         double before = Evaluate(logits, k, labels, identity, null, null) / labels.Length;
-        double objective = Evaluate(logits, k, labels, theta, gradient, hessian);
-        for (int iteration = 1; iteration <= maximumIterations; iteration++)
-        {
-            if (!DenseLinearSystem.Solve(hessian, gradient, step, p))
-                return Result(theta, k, iteration, false, before, objective / labels.Length);
-            double scale = 1, next = double.PositiveInfinity;
-            for (int halving = 0; halving < 60; halving++)
-            {
-                for (int j = 0; j < p; j++)
-                    trial[j] = theta[j] - scale * step[j];
-                next = Evaluate(logits, k, labels, trial, nextGradient, nextHessian);
-                if (next <= objective)
-                    break;
-                scale *= 0.5;
-            }
-            if (!(next <= objective))
-                return Result(theta, k, iteration, true, before, objective / labels.Length);
-            double moved = 0;
-            for (int j = 0; j < p; j++)
-                moved = Math.Max(moved, Math.Abs(trial[j] - theta[j]) / (1 + Math.Abs(theta[j])));
-            (theta, trial) = (trial, theta);
-            (gradient, nextGradient) = (nextGradient, gradient);
-            (hessian, nextHessian) = (nextHessian, hessian);
-            objective = next;
-            if (moved <= tolerance)
-                return Result(theta, k, iteration, true, before, objective / labels.Length);
-        }
-        return Result(theta, k, maximumIterations, false, before, objective / labels.Length);
-    }
-
-    /// <summary>The total NLL of softmax(w ⊙ z + b) at the labels; b_0 = 0.</summary>
-    public static double LogLoss(ReadOnlySpan<double> logits, int classCount, ReadOnlySpan<int> labels, ReadOnlySpan<double> weights, ReadOnlySpan<double> biases)
-    {
-        double sum = 0;
-        Span<double> u = classCount <= 512 ? stackalloc double[classCount] : new double[classCount];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < classCount; c++)
-            {
-                u[c] = weights[c] * logits[i * classCount + c] + biases[c];
-                max = Math.Max(max, u[c]);
-            }
-            double s = 0;
-            for (int c = 0; c < classCount; c++)
-                s += Math.Exp(u[c] - max);
-            sum += max + Math.Log(s) - u[labels[i]];
-        }
-        return sum;
-    }
-
-    private static VectorScalingFit Result(double[] theta, int k, int iterations, bool converged, double before, double after)
-    {
-        var weights = theta[..k];
+        var result = NewtonMinimizer.Minimize((t, g, h) => Evaluate(logits, k, labels, t, g, h), theta, maximumIterations, tolerance);
+        var weights = result.Theta[..k];
         var biases = new double[k];
-        Array.Copy(theta, k, biases, 1, k - 1);
-        return new VectorScalingFit(weights, biases, iterations, converged, before, after);
+        Array.Copy(result.Theta, k, biases, 1, k - 1);
+        return new VectorScalingFit(weights, biases, result.Iterations, result.Converged, before, result.Objective / labels.Length);
     }
 
     // Total NLL at theta; with gradient and hessian non-null, also their values, in the same pass.
