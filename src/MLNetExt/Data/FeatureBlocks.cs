@@ -27,6 +27,7 @@ internal sealed class FeatureBlock
     private int[] _rowOffsets = [];
     private int[] _indices = [];
     private float[] _values = [];
+    private int _stored;
 
     internal FeatureBlock(int featureCount) => FeatureCount = featureCount;
 
@@ -50,13 +51,13 @@ internal sealed class FeatureBlock
     public ReadOnlySpan<int> RowOffsets => IsSparse ? _rowOffsets.AsSpan(0, RowCount + 1) : throw new InvalidOperationException("The block is dense.");
 
     /// <summary>CSR form: the feature index of each stored value, increasing within a row.</summary>
-    public ReadOnlySpan<int> Indices => IsSparse ? _indices.AsSpan(0, _rowOffsets[RowCount]) : throw new InvalidOperationException("The block is dense.");
+    public ReadOnlySpan<int> Indices => IsSparse ? _indices.AsSpan(0, _stored) : throw new InvalidOperationException("The block is dense.");
 
     /// <summary>CSR form: the stored values.</summary>
-    public ReadOnlySpan<float> Values => IsSparse ? _values.AsSpan(0, _rowOffsets[RowCount]) : throw new InvalidOperationException("The block is dense.");
+    public ReadOnlySpan<float> Values => IsSparse ? _values.AsSpan(0, _stored) : throw new InvalidOperationException("The block is dense.");
 
     /// <summary>The number of stored values: RowCount x FeatureCount when dense.</summary>
-    public long StoredValueCount => IsSparse ? _rowOffsets[RowCount] : (long)RowCount * FeatureCount;
+    public long StoredValueCount => IsSparse ? _stored : (long)RowCount * FeatureCount;
 
     /// <summary>Writes row <paramref name="row"/> (0-based within the block) densely into <paramref name="destination"/>.</summary>
     public void CopyRow(int row, Span<float> destination)
@@ -79,6 +80,7 @@ internal sealed class FeatureBlock
     {
         FirstRow = firstRow;
         RowCount = 0;
+        _stored = 0;
         IsSparse = sparse;
         if (sparse)
         {
@@ -96,30 +98,25 @@ internal sealed class FeatureBlock
 
     internal void AppendSparseValue(int index, float value)
     {
-        int count = _rowOffsets[RowCount];
-        if (count == _indices.Length)
+        if (_stored == _indices.Length)
         {
             int capacity = (int)Math.Min(Array.MaxLength, Math.Max(1024L, 2L * _indices.Length));
-            if (capacity == count)
+            if (capacity == _stored)
                 throw new InvalidOperationException($"A block holds at most {Array.MaxLength} stored values.");
             Array.Resize(ref _indices, capacity);
             Array.Resize(ref _values, capacity);
         }
-        _indices[count] = index;
-        _values[count] = value;
-        _rowOffsets[RowCount] = count + 1;
+        _indices[_stored] = index;
+        _values[_stored] = value;
+        _stored++;
     }
 
-    internal void EndSparseRow()
-    {
-        _rowOffsets[RowCount + 1] = _rowOffsets[RowCount];
-        RowCount++;
-    }
+    internal void EndSparseRow() => _rowOffsets[++RowCount] = _stored;
 
     /// <summary>Turns a CSR block into a dense one when it is at least half full (Auto layout).</summary>
     internal void DensifyIfFull()
     {
-        if (!IsSparse || (long)_rowOffsets[RowCount] * 2 < (long)RowCount * FeatureCount)
+        if (!IsSparse || (long)_stored * 2 < (long)RowCount * FeatureCount)
             return;
         if (_dense.Length < RowCount * FeatureCount)
             _dense = new float[Math.Max(_dense.Length, RowCount * FeatureCount)];
@@ -180,6 +177,10 @@ internal sealed class FeatureBlockColumn : ColumnBinding
 
     /// <summary>The column's slot names when it has one per slot; null otherwise.</summary>
     public string[]? SlotNames { get; }
+
+    /// <summary>The most rows a block holds (fewer than asked for when a dense block would exceed
+    /// <see cref="MaximumDenseBlockBytes"/>).</summary>
+    public int BlockRows => _blockRows;
 
     /// <summary>Rows read so far.</summary>
     public long RowCount { get; private set; }
