@@ -310,6 +310,29 @@ public sealed class LibSvmLoaderTests
     }
 
     [TestMethod]
+    public void CursorSet_IsOneCursor_AndGettersNeedARow()
+    {
+        using var files = new LibSvmTempFiles();
+        string path = files.Write("d.txt", "1 1:1\n0 2:1\n");
+        var view = new MLContext(seed: 1).Data.LoadFromLibSvm(path);
+        var set = view.GetRowCursorSet(view.Schema, n: 4);
+        Assert.AreEqual(1, set.Length);
+        using var cursor = set[0];
+        var getLabel = cursor.GetGetter<float>(view.Schema["Label"]);
+        float label = 0;
+        var before = Assert.ThrowsExactly<InvalidOperationException>(() => getLabel(ref label));
+        StringAssert.Contains(before.Message, "call MoveNext first");
+        Assert.AreEqual(-1L, cursor.Position);
+        Assert.IsTrue(cursor.MoveNext());
+        Assert.IsTrue(cursor.MoveNext());
+        getLabel(ref label);
+        Assert.AreEqual(0f, label);
+        Assert.IsFalse(cursor.MoveNext());
+        Assert.IsFalse(cursor.MoveNext());
+        Assert.ThrowsExactly<InvalidOperationException>(() => getLabel(ref label));
+    }
+
+    [TestMethod]
     public void View_ReadsTheFileAtCursorTime_AndRefusesAChangedFile()
     {
         using var files = new LibSvmTempFiles();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MLNetExt.Data;
@@ -69,6 +70,7 @@ internal sealed class LibSvmLineParser
     /// Parses a line. Returns false for a blank or comment-only line. With <paramref name="features"/> false only the
     /// label is read (the rest of the line is not looked at).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Parse(ReadOnlySpan<byte> line, long lineNumber, bool features)
     {
         line = Content(line);
@@ -190,6 +192,7 @@ internal sealed class LibSvmLineParser
     /// "infinity" with an optional sign are infinities, as LightGBM's parser reads them; a finite number beyond the
     /// range of Single becomes an infinity.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryParseNumber(ReadOnlySpan<byte> s, ref int pos, out float value)
     {
         int start = pos;

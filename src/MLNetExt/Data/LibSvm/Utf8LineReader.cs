@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace MLNetExt.Data;
 
@@ -30,6 +31,7 @@ internal sealed class Utf8LineReader : IDisposable
     public long LineNumber { get; private set; }
 
     /// <summary>Returns the next line without its '\n', or false at the end of the file.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadLine(out ReadOnlySpan<byte> line)
     {
         while (true)
