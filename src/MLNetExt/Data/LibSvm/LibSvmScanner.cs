@@ -88,15 +88,15 @@ internal static class LibSvmScanner
                 if (parser.TokenCount > 0)
                 {
                     if (parser.FirstIndex == 0 && scan.FirstZeroIndex is null)
-                        scan.FirstZeroIndex = FindFeature(line, lineNumber, index => index == 0);
+                        scan.FirstZeroIndex = FindFeature(line, lineNumber, minimumIndex: 0);
                     if (parser.LastIndex > scan.MaxIndex)
                         scan.MaxIndex = parser.LastIndex;
                     if (!checkNow && stated is int count)
                     {
                         if (parser.LastIndex >= count && scan.FirstAtOrAboveCount is null)
-                            scan.FirstAtOrAboveCount = FindFeature(line, lineNumber, index => index >= count);
+                            scan.FirstAtOrAboveCount = FindFeature(line, lineNumber, minimumIndex: count);
                         if (parser.LastIndex > count && scan.FirstAboveCount is null)
-                            scan.FirstAboveCount = FindFeature(line, lineNumber, index => index > count);
+                            scan.FirstAboveCount = FindFeature(line, lineNumber, minimumIndex: count + 1L);
                     }
                 }
                 TrackQid(scan, parser, lineNumber, firstRunOf, ref firstQidLine, ref firstNoQidLine);
@@ -299,8 +299,8 @@ internal static class LibSvmScanner
         return line[start..end];
     }
 
-    /// <summary>Re-reads one line (an error or a first occurrence, so rare) to find the first feature token whose index matches.</summary>
-    private static Place FindFeature(ReadOnlySpan<byte> line, long lineNumber, Func<int, bool> match)
+    /// <summary>Re-reads one line (a first occurrence, so rare) to find its first feature token with an index of at least <paramref name="minimumIndex"/>.</summary>
+    private static Place FindFeature(ReadOnlySpan<byte> line, long lineNumber, long minimumIndex)
     {
         var content = LibSvmLineParser.Content(line);
         int pos = LibSvmLineParser.SkipBlanks(content, 0);
@@ -318,7 +318,7 @@ internal static class LibSvmScanner
                 continue;
             }
             int colon = token.IndexOf((byte)':');
-            if (colon > 0 && Utf8Parser.TryParse(token[..colon], out int index, out int consumed) && consumed == colon && match(index))
+            if (colon > 0 && Utf8Parser.TryParse(token[..colon], out int index, out int consumed) && consumed == colon && index >= minimumIndex)
                 return new Place(lineNumber, LibSvmLineParser.TokenAt(token, 0), index);
         }
         throw new InvalidOperationException($"Line {lineNumber} was expected to hold a matching feature token.");
