@@ -71,9 +71,12 @@ internal static class LibSvmSuite
             string path = Path.Combine(directory, $"mslr-like-{rows}.txt");
             Generate(path, long.MaxValue, denseMslr: true, featureCount: 136, seed: 2024, maximumRows: rows);
             string verdict = RunProbe(path);
-            // The timed file: the largest before the first size on which any read went wrong.
+            // The timed file: the largest of at most 128 rows (the size up to which #5566 reports the loader works) on
+            // which every read was right. Larger files are not timed even when the three reads happened to be right:
+            // ML.NET's mapper shares one buffer between the threads of its parallel cursor, so the outcome varies from
+            // run to run.
             reliable &= verdict.StartsWith("ok", StringComparison.Ordinal);
-            if (reliable)
+            if (reliable && rows <= 128)
                 largestReadable = path;
             Console.WriteLine($"MSLR-like, first {rows,6:N0} rows ({new FileInfo(path).Length / 1e6,6:N2} MB): {verdict}");
         }
@@ -89,17 +92,25 @@ internal static class LibSvmSuite
             return;
         }
 
-        // Timed where ML.NET reads correctly: the largest such MSLR-like file, loaded and read 20 times per run.
-        // The files above 128 rows are not used even when a read happened to succeed: the outcome varies from run to run.
+        // Timed where ML.NET reads correctly, loaded and read 20 times per run.
         const int repeats = 20;
         double mbytes = new FileInfo(largestReadable).Length / 1e6;
         Console.WriteLine();
-        Console.WriteLine($"== libsvm: load + one cursor pass (Label, GroupId, Features) of the largest file ML.NET read correctly every time " +
+        Console.WriteLine($"== libsvm: load + one cursor pass (Label, GroupId, Features) of the largest file ML.NET reads correctly " +
             $"({Path.GetFileName(largestReadable)}, {mbytes:0.000} MB), {repeats} times per run ==");
         var mlContext = new MLContext(seed: 1);
-        var timings = Harness.Measure(
-            ("ML.NET LoadFromSvmLightFile + cursor pass", () => Repeat(repeats, () => CursorPass(mlContext.Data.LoadFromSvmLightFile(largestReadable), features: true))),
-            ("MLNetExt LoadFromLibSvm + cursor pass", () => Repeat(repeats, () => CursorPass(mlContext.Data.LoadFromLibSvm(largestReadable), features: true))));
+        Harness.Timing[] timings;
+        try
+        {
+            timings = Harness.Measure(
+                ("ML.NET LoadFromSvmLightFile + cursor pass", () => Repeat(repeats, () => CursorPass(mlContext.Data.LoadFromSvmLightFile(largestReadable), features: true))),
+                ("MLNetExt LoadFromLibSvm + cursor pass", () => Repeat(repeats, () => CursorPass(mlContext.Data.LoadFromLibSvm(largestReadable), features: true))));
+        }
+        catch (InvalidOperationException ex)
+        {
+            Console.WriteLine($"ML.NET's loader failed while being timed: {ex.GetBaseException().Message}");
+            return;
+        }
         Harness.Print(timings, "ML.NET LoadFromSvmLightFile + cursor pass", (long)Math.Round(repeats * mbytes * 1000), "kB");
     }
 
