@@ -88,4 +88,56 @@ internal static class ModelFiles
         var layout = FindLegacy(bytes, marker);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(layout.Crc), Crc32.HashToUInt32(bytes.AsSpan(layout.Body, layout.Crc - layout.Body)));
     }
+
+    /// <summary>One frame of a version-2 body: its marker, where its payload starts, the payload's length, where its CRC is.</summary>
+    public readonly record struct Frame(int Marker, int Payload, int Length, int Crc);
+
+    /// <summary>The frames of the version-2 envelope at <paramref name="marker"/>, and its state bytes (the chunks' data, joined).</summary>
+    public static (List<Frame> Frames, byte[] State) ReadFrames(byte[] bytes, int marker)
+    {
+        var frames = new List<Frame>();
+        using var state = new MemoryStream();
+        int at = Find(bytes, marker).Body;
+        while (true)
+        {
+            int kind = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
+            int payload = at + 4;
+            int length = kind switch
+            {
+                > 0 => kind,
+                -1 => SectionHeaderLength(bytes, payload),
+                _ => 8,
+            };
+            frames.Add(new Frame(kind, payload, length, payload + length));
+            if (kind > 0)
+                state.Write(bytes, payload, length);
+            at = payload + length + 4;
+            if (kind == 0)
+                return (frames, state.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Recomputes every CRC of the version-2 envelope at <paramref name="marker"/> after an edit, so that a test sees
+    /// how the reader's structural checks (not its checksums) treat the edit.
+    /// </summary>
+    public static void RecomputeChecksums(byte[] bytes, int marker)
+    {
+        FixHeaderChecksum(bytes, marker);
+        var crc = new Crc32();
+        var layout = Find(bytes, marker);
+        crc.Append(bytes.AsSpan(marker, layout.HeaderCrc - marker));
+        foreach (var frame in ReadFrames(bytes, marker).Frames)
+        {
+            crc.Append(bytes.AsSpan(frame.Payload - 4, frame.Length + 4));
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(frame.Crc), crc.GetCurrentHashAsUInt32());
+        }
+    }
+
+    private static int SectionHeaderLength(byte[] bytes, int payload)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes, payload, bytes.Length - payload), Encoding.UTF8);
+        reader.ReadString();
+        return (int)reader.BaseStream.Position + 4;
+    }
 }
