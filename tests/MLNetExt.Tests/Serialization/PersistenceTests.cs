@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Calibration;
@@ -345,20 +343,8 @@ public sealed class PersistenceTests
 
     private static List<string> RunProbe(IEnumerable<string> arguments)
     {
-        string probe = typeof(PersistenceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "LoadProbePath").Value!;
-        Assert.IsTrue(File.Exists(probe), $"The load probe is not built at {probe}.");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(probe);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var lines = new List<string>();
-        while (process.StandardOutput.ReadLine() is { } line)
-            lines.Add(line);
-        Assert.IsTrue(process.WaitForExit(120_000), "the probe did not finish");
-        Assert.AreEqual(0, process.ExitCode, stderr.Result);
+        var (exitCode, lines, stderr) = ComponentRegistryTests.RunProbe(arguments);
+        Assert.AreEqual(0, exitCode, stderr);
         return lines;
     }
 }
@@ -422,10 +408,10 @@ internal static class CommittedModels
         File.WriteAllLines(Path.ChangeExtension(path, ".expected.txt"), values.Select(v => BitConverter.SingleToInt32Bits(v).ToString("X8")));
     }
 
-    private static IDataView MulticlassInput(MLContext mlContext)
+    internal static IDataView MulticlassInput(MLContext mlContext)
         => mlContext.Data.LoadFromEnumerable(Rows.Select((r, i) => new MulticlassRow { Label = Labels[i], Score = r }));
 
-    private static IDataView BinaryInput(MLContext mlContext)
+    internal static IDataView BinaryInput(MLContext mlContext)
         => mlContext.Data.LoadFromEnumerable(Rows.Select((r, i) => new BinaryRow { Label = Labels[i] != 0, Score = 4 * (r[1] + r[2]) - 2 }));
 
     private sealed class MulticlassRow
