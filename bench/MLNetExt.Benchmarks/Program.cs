@@ -5,6 +5,8 @@
 //                calibrators on 1 million scored rows; multiclass temperature scaling on CIFAR-10 softmax outputs
 //   persistence  the persistence choice: MLNetExt's loader bridge against the same temperature expressed as
 //                ML.NET's own Expression transform (save, load, transform, file size, bit identity, typed state)
+//   largestate   a 1 GiB float state saved with Model.Save and loaded with Model.Load, each in a fresh child process:
+//                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -17,6 +19,7 @@ var suites = new Dictionary<string, Action>
     ["ece"] = EceSuite.Run,
     ["calibrators"] = CalibratorSuite.Run,
     ["persistence"] = PersistenceSuite.Run,
+    ["largestate"] = LargeStateSuite.Run,
 };
 if (suite == "all")
 {
