@@ -82,16 +82,22 @@ internal sealed class ModelStateReader
     /// <summary>Bytes of a version-1 body not yet read.</summary>
     internal long LegacyRemaining => _legacyRemaining + (_end - _pos);
 
+    /// <summary>A boolean written by <see cref="ModelStateWriter.Write(bool)"/> (any non-zero byte is true, as BinaryReader reads it).</summary>
     public bool ReadBoolean() => Take(1)[0] != 0;
 
+    /// <summary>A byte written by <see cref="ModelStateWriter.WriteByte"/>.</summary>
     public byte ReadByte() => Take(1)[0];
 
+    /// <summary>A 32-bit integer.</summary>
     public int ReadInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(sizeof(int)));
 
+    /// <summary>A 64-bit integer.</summary>
     public long ReadInt64() => BinaryPrimitives.ReadInt64LittleEndian(Take(sizeof(long)));
 
+    /// <summary>A single-precision number, bit for bit.</summary>
     public float ReadSingle() => BinaryPrimitives.ReadSingleLittleEndian(Take(sizeof(float)));
 
+    /// <summary>A double-precision number, bit for bit.</summary>
     public double ReadDouble() => BinaryPrimitives.ReadDoubleLittleEndian(Take(sizeof(double)));
 
     /// <summary>A string written by <see cref="ModelStateWriter.Write(string)"/>.</summary>
