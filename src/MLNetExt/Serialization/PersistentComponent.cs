@@ -42,3 +42,28 @@ internal sealed class PersistentComponentAttribute : Attribute
 
     public Type ComponentType { get; }
 }
+
+/// <summary>
+/// Learned state that is saved as a versioned section of its own: model parameters (a tree ensemble, a weight
+/// table) that a transformer writes with <see cref="ModelStateWriter.WriteSection(IPersistentSection)"/> after its
+/// column binding, and that can also be saved alone to a stream with <see cref="ModelPersistence.SaveSection"/>.
+/// Its format version is independent of the version of any transformer that holds it.
+/// </summary>
+internal interface IPersistentSection
+{
+    /// <summary>The section's identity and versions (the same object as <see cref="IPersistentSection{TSelf}.Format"/>).</summary>
+    ComponentFormat SectionFormat { get; }
+
+    /// <summary>Writes the section's content in its current format version.</summary>
+    void Save(ModelStateWriter writer);
+}
+
+/// <summary>A section that can be read back by its type (<see cref="ModelStateReader.ReadSection{T}()"/>, <see cref="ModelPersistence.LoadSection{T}(Stream)"/>).</summary>
+internal interface IPersistentSection<TSelf> : IPersistentSection where TSelf : IPersistentSection<TSelf>
+{
+    /// <summary>The section's identity and versions.</summary>
+    static abstract ComponentFormat Format { get; }
+
+    /// <summary>Rebuilds the object from a section of any readable version (<see cref="ModelStateReader.FormatVersion"/>).</summary>
+    static abstract TSelf Load(ModelStateReader reader);
+}
