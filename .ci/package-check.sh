@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Packs every src/ project, checks the packages' metadata, and installs MLNetExt from a local folder feed into a
 # fresh console app (outside this repository, so none of its build files apply), which evaluates calibration and
-# saves and reloads a calibrator: the package works as a user consumes it.
+# saves and reloads a calibrator: the package works as a user consumes it. The app is restored, built and run twice,
+# next to an explicit reference to the oldest and to the newest supported Microsoft.ML, with warnings as errors, so
+# the declared range is checked as an ML.NET 5 and an ML.NET 6 app meet it (NU1608 outside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # A version of its own, so the NuGet cache can never hand back an older package of the same version.
 version="0.1.0-ci.$(date +%s).$$"
+# The supported Microsoft.ML range, [minimum, maximum], from Directory.Packages.props.
+read -r ml_min ml_max < <(dotnet msbuild src/MLNetExt/MLNetExt.csproj -getProperty:MicrosoftMLMinimumVersion \
+  -getProperty:MicrosoftMLMaximumVersion | python3 -c 'import json, sys; p = json.load(sys.stdin)["Properties"]; print(p["MicrosoftMLMinimumVersion"], p["MicrosoftMLMaximumVersion"])')
+[[ -n ${ml_max:-} ]] || { echo "package-check: could not read the Microsoft.ML range from Directory.Packages.props"; exit 1; }
 
 for project in src/*/*.csproj; do
   dotnet pack "$project" -c Release -o "$work/feed" -p:Version="$version" --nologo -v q
 done
 
-python3 - "$work/feed" "$version" <<'PY'
+python3 - "$work/feed" "$version" "$ml_min" "$ml_max" <<'PY'
 import sys, zipfile, glob, os, re
-feed, version = sys.argv[1], sys.argv[2]
+feed, version, ml_min, ml_max = sys.argv[1:5]
 packages = sorted(glob.glob(os.path.join(feed, "*.nupkg")))
 assert packages, "no packages were produced"
 for path in packages:
@@ -31,7 +37,7 @@ for path in packages:
         deps = re.findall(r'<dependency id="(.*?)" version="(.*?)"', nuspec)
         assert not any(d[0] in ("Publicizer", "Mono.Cecil") for d in deps), f"{pid}: build-only dependency leaked: {deps}"
         if pid == "MLNetExt":
-            assert ("Microsoft.ML", "[5.0.1]") in deps, f"MLNetExt must depend on Microsoft.ML [5.0.1] exactly: {deps}"
+            assert ("Microsoft.ML", f"[{ml_min}, {ml_max}]") in deps, f"MLNetExt must depend on Microsoft.ML [{ml_min}, {ml_max}]: {deps}"
             assert not any(d[0].startswith(("ScottPlot", "SkiaSharp", "TorchSharp", "Google.OrTools")) for d in deps), deps
         for dep, ver in deps:
             if dep.startswith("MLNetExt"):
@@ -39,9 +45,11 @@ for path in packages:
         print(f"package-check: {pid} {version}: dependencies {', '.join(f'{d[0]} {d[1]}' for d in deps)}")
 PY
 
-app="$work/app"
-mkdir -p "$app"
-cat > "$app/nuget.config" <<XML
+# The consumer app, for one Microsoft.ML version: its own folder (so nothing is shared between the two restores).
+check_app() {
+  local ml="$1" app="$work/app-$1"
+  mkdir -p "$app"
+  cat > "$app/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
@@ -51,20 +59,24 @@ cat > "$app/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-cat > "$app/App.csproj" <<XML
+  cat > "$app/App.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
     <OutputType>Exe</OutputType>
     <TargetFramework>net10.0</TargetFramework>
     <ImplicitUsings>enable</ImplicitUsings>
     <Nullable>enable</Nullable>
+    <!-- NU1608 (a dependency outside MLNetExt's declared Microsoft.ML range) and every other warning fail the build. -->
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="MLNetExt" Version="$version" />
+    <PackageReference Include="Microsoft.ML" Version="$ml" />
   </ItemGroup>
 </Project>
 XML
-cat > "$app/Program.cs" <<'CS'
+  cat > "$app/Program.cs" <<'CS'
+using System.Reflection;
 using Microsoft.ML;
 using MLNetExt.Calibration;
 
@@ -81,6 +93,8 @@ mlContext.Model.Save(calibrator, data.Schema, path);
 var loaded = (BinaryTemperatureScalingTransformer)new MLContext().Model.Load(path, out _);
 File.Delete(path);
 Console.WriteLine(loaded.Temperature == calibrator.Temperature ? "RELOAD=OK" : "RELOAD=DIFFERENT");
+string? mlnet = typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+Console.WriteLine($"MLNET={mlnet?.Split('+')[0]}");
 
 sealed class Row
 {
@@ -89,8 +103,14 @@ sealed class Row
     public float Score { get; set; }
 }
 CS
-output=$(cd "$app" && dotnet run --nologo 2>&1) || { echo "$output"; exit 1; }
-echo "$output" | tail -n 2
-grep -qx "ECE=0.300000" <<<"$output" || { echo "package-check: unexpected ECE"; exit 1; }
-grep -qx "RELOAD=OK" <<<"$output" || { echo "package-check: save/load through the package failed"; exit 1; }
-echo "package-check: MLNetExt $version installed from a folder feed into a fresh app and ran"
+  local output
+  output=$(cd "$app" && dotnet run --nologo 2>&1) || { echo "$output"; echo "package-check: the app with Microsoft.ML $ml failed"; return 1; }
+  echo "$output" | tail -n 3
+  grep -qx "ECE=0.300000" <<<"$output" || { echo "package-check: unexpected ECE with Microsoft.ML $ml"; return 1; }
+  grep -qx "RELOAD=OK" <<<"$output" || { echo "package-check: save/load through the package failed with Microsoft.ML $ml"; return 1; }
+  grep -qx "MLNET=$ml" <<<"$output" || { echo "package-check: the app did not run on Microsoft.ML $ml"; return 1; }
+  echo "package-check: MLNetExt $version with Microsoft.ML $ml installed from a folder feed into a fresh app and ran"
+}
+
+check_app "$ml_min"
+check_app "$ml_max"
