@@ -11,18 +11,20 @@ namespace MLNetExt.Numerics;
 /// <remarks>
 /// <para>
 /// The generator is Philox4x32-10 (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy as 1, 2, 3",
-/// SC 2011), the counter-based generator of Random123, also used by cuRAND, TensorFlow, JAX and PyTorch: a 10-round
-/// bijection of a 128-bit counter under a 64-bit key that passes TestU01's BigCrush for any counters and keys
-/// (including the all-zero and sequential ones that simple mixers such as SplitMix64 only pass after careful key
-/// spacing), has published known-answer vectors to test against, and needs only two 32 x 32 -&gt; 64-bit multiplies
-/// per round. A strong 64-bit hash of a combined key would be faster, but stream independence then rests on the hash
-/// alone, with no published test vectors.
+/// SC 2011), the counter-based generator of Random123, also used by cuRAND, TensorFlow's stateless random ops and
+/// PyTorch's CUDA generator. It is chosen over a 64-bit mixing hash of a combined key (SplitMix64's finalizer,
+/// Widynski's "Squares") because it is designed and published as a keyed counter-based generator: for each key it is a
+/// bijection of the 128-bit counter (no two blocks of one seed are equal, whatever the stream and index), the paper
+/// reports it passing TestU01's BigCrush with sequential counters, and Random123 publishes known-answer vectors to
+/// test an implementation against. Folding (seed, stream, index) into one 64-bit hash input can collide and has no
+/// reference vectors. Cost: 10 rounds of two 32 x 32 -&gt; 64-bit multiplies per 128 bits.
 /// </para>
 /// <para>
 /// Mapping: key = the 64-bit seed (k0 = its low 32 bits, k1 = the high); counter = (j low, j high, stream low,
 /// stream high) with block j = index / 2; the block's four 32-bit outputs r0..r3 give two 64-bit draws,
-/// index 2j -&gt; r1:r0 and index 2j + 1 -&gt; r3:r2 (high:low). Every (seed, stream, index) gives different bits
-/// (Philox is a bijection of the counter for each key); an <c>int</c> seed is used as <see cref="SeedKey"/>.
+/// index 2j -&gt; r1:r0 and index 2j + 1 -&gt; r3:r2 (high:low). Under one seed, distinct (stream, j) give distinct
+/// 128-bit blocks (Philox is a bijection of the counter for each key); an <c>int</c> seed is used as
+/// <see cref="SeedKey"/>.
 /// </para>
 /// <para>
 /// The conversions to double and float are exact integer arithmetic and give the same values on every machine.
