@@ -25,6 +25,13 @@ internal static class ComponentRegistry
         out Func<IHostEnvironment, ModelStateReader, ITransformer> load)
         => Shared.TryFind(id, assemblyName, out format, out load);
 
+    /// <summary>
+    /// The format and reader of the model-parameters section <paramref name="id"/> of assembly
+    /// <paramref name="assemblyName"/> (for transformers that hold a model whose type the state names).
+    /// </summary>
+    public static bool TryFindSection(string id, string assemblyName, out ComponentFormat format, out Func<ModelStateReader, object> load)
+        => Shared.TryFindSection(id, assemblyName, out format, out load);
+
     /// <summary>Whether a model may name <paramref name="name"/> as the assembly of a component.</summary>
     internal static bool IsMLNetExtAssembly(string name)
         => name == "MLNetExt" || name.StartsWith("MLNetExt.", StringComparison.Ordinal);
@@ -43,8 +50,14 @@ internal static class ComponentRegistry
                 $"The model contains a component of package '{assemblyName}', which could not be loaded ({e.Message}). " +
                 $"Add the '{assemblyName}' NuGet package to the application that loads the model.", e);
         }
-        return assembly.GetCustomAttributes<PersistentComponentAttribute>().Select(a => a.ComponentType).ToArray();
+        var sections = assembly.GetTypes().Where(t => t is { IsAbstract: false, IsGenericTypeDefinition: false } && IsSection(t));
+        return assembly.GetCustomAttributes<PersistentComponentAttribute>().Select(a => a.ComponentType).Concat(sections).ToArray();
     }
+
+    private static bool Implements(Type type, Type generic)
+        => type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == generic && i.GetGenericArguments()[0] == type);
+
+    private static bool IsSection(Type type) => Implements(type, typeof(IPersistentSection<>));
 
     /// <summary>
     /// The registry itself; <paramref name="listComponents"/> gives the component types of an assembly by name
@@ -62,21 +75,40 @@ internal static class ComponentRegistry
         public bool TryFind(string id, string assemblyName, out ComponentFormat format,
             out Func<IHostEnvironment, ModelStateReader, ITransformer> load)
         {
+            if (Find(id, assemblyName) is { Load: { } loader } entry)
+            {
+                format = entry.Format;
+                load = loader;
+                return true;
+            }
+            format = null!;
+            load = null!;
+            return false;
+        }
+
+        /// <inheritdoc cref="ComponentRegistry.TryFindSection"/>
+        public bool TryFindSection(string id, string assemblyName, out ComponentFormat format, out Func<ModelStateReader, object> load)
+        {
+            if (Find(id, assemblyName) is { LoadSection: { } loader } entry)
+            {
+                format = entry.Format;
+                load = loader;
+                return true;
+            }
+            format = null!;
+            load = null!;
+            return false;
+        }
+
+        private Entry? Find(string id, string assemblyName)
+        {
             if (IsMLNetExtAssembly(assemblyName))
             {
                 // Every caller waits here until the assembly's entries are published (or sees the same exception).
                 _ = _assemblies.GetOrAdd(assemblyName,
                     name => new Lazy<bool>(() => Register(name), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
             }
-            if (_entries.TryGetValue(id, out var entry))
-            {
-                format = entry.Format;
-                load = entry.Load;
-                return true;
-            }
-            format = null!;
-            load = null!;
-            return false;
+            return _entries.TryGetValue(id, out var entry) ? entry : null;
         }
 
         private bool Register(string assemblyName)
@@ -108,21 +140,30 @@ internal static class ComponentRegistry
 
         private static Entry MakeEntry(Type type, string assemblyName)
         {
-            bool persistent = type.GetInterfaces().Any(i => i.IsGenericType
-                && i.GetGenericTypeDefinition() == typeof(IPersistentComponent<>) && i.GetGenericArguments()[0] == type);
-            if (!persistent)
+            string? factory = Implements(type, typeof(IPersistentComponent<>)) ? nameof(MakeComponentEntry)
+                : typeof(IComponentLoader).IsAssignableFrom(type) ? nameof(MakeLoaderEntry)
+                : IsSection(type) ? nameof(MakeSectionEntry)
+                : null;
+            if (factory is null)
             {
                 throw new InvalidOperationException(
-                    $"Assembly {assemblyName} lists {type.FullName} with [assembly: PersistentComponent], but it does not implement " +
-                    $"IPersistentComponent<{type.Name}>.");
+                    $"Assembly {assemblyName} lists {type.FullName} with [assembly: PersistentComponent], but it implements neither " +
+                    $"IPersistentComponent<{type.Name}> nor IComponentLoader.");
             }
-            var make = typeof(Table).GetMethod(nameof(MakeTypedEntry), BindingFlags.NonPublic | BindingFlags.Static)!;
+            var make = typeof(Table).GetMethod(factory, BindingFlags.NonPublic | BindingFlags.Static)!;
             return (Entry)make.MakeGenericMethod(type).Invoke(null, null)!;
         }
 
-        private static Entry MakeTypedEntry<T>() where T : IPersistentComponent<T>
-            => new(T.Format, typeof(T), (env, reader) => T.LoadState(env, reader));
+        private static Entry MakeComponentEntry<T>() where T : IPersistentComponent<T>
+            => new(T.Format, typeof(T), (env, reader) => T.LoadState(env, reader), null);
 
-        private sealed record Entry(ComponentFormat Format, Type Type, Func<IHostEnvironment, ModelStateReader, ITransformer> Load);
+        private static Entry MakeLoaderEntry<T>() where T : IComponentLoader
+            => new(T.Format, typeof(T), (env, reader) => T.Load(env, reader), null);
+
+        private static Entry MakeSectionEntry<T>() where T : IPersistentSection<T>
+            => new(T.Format, typeof(T), null, reader => reader.ReadSection<T>());
+
+        private sealed record Entry(ComponentFormat Format, Type Type, Func<IHostEnvironment, ModelStateReader, ITransformer>? Load,
+            Func<ModelStateReader, object>? LoadSection);
     }
 }

@@ -34,7 +34,26 @@ internal interface IPersistentComponent<TSelf> : IPersistentComponent where TSel
     static abstract TSelf LoadState(IHostEnvironment env, ModelStateReader reader);
 }
 
-/// <summary>Lists a persistent component of this assembly so that <see cref="ModelPersistence"/> can load it.</summary>
+/// <summary>
+/// The loader of components whose .NET type depends on their state: a generic transformer over a model type (for
+/// example <c>RankingModelTransformer&lt;TModel&gt;</c>) has one id and one loader for every TModel, and the loader
+/// reads which model the state holds. Listed with <see cref="PersistentComponentAttribute"/> like a component; the
+/// components it loads report its <see cref="Format"/> as their <see cref="IPersistentComponent.PersistedFormat"/>.
+/// </summary>
+internal interface IComponentLoader
+{
+    /// <summary>The identity and versions of the components this loader reads.</summary>
+    static abstract ComponentFormat Format { get; }
+
+    /// <summary>Rebuilds a component from state of any readable version.</summary>
+    static abstract ITransformer Load(IHostEnvironment env, ModelStateReader reader);
+}
+
+/// <summary>
+/// Lists a persistent component of this assembly (an <see cref="IPersistentComponent{TSelf}"/> or an
+/// <see cref="IComponentLoader"/>) so that <see cref="ModelPersistence"/> can load it. Model-parameter section types
+/// (<see cref="IPersistentSection{TSelf}"/>) need no attribute: the registry finds them by their interface.
+/// </summary>
 [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
 internal sealed class PersistentComponentAttribute : Attribute
 {

@@ -54,7 +54,7 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
         _options.Validate();
         _component = component;
         _task = task;
-        _seed = _options.Seed ?? env.Register(component).Rand.Next(); // TODO(merge): the shared seed resolver
+        _seed = Numerics.SeedResolver.Resolve(env, _options.Seed, component);
     }
 
     /// <summary>The seed this trainer uses: Options.Seed, or the one drawn from the MLContext when it was created.</summary>
