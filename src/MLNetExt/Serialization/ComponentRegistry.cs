@@ -18,7 +18,7 @@ namespace MLNetExt.Serialization;
 /// </summary>
 internal static class ComponentRegistry
 {
-    private static readonly Table Shared = new(ListComponents);
+    private static readonly Table Shared = new(ListComponents, ListSections);
 
     /// <summary>The format and loader of component <paramref name="id"/> saved by assembly <paramref name="assemblyName"/>.</summary>
     public static bool TryFind(string id, string assemblyName, out ComponentFormat format,
@@ -50,9 +50,13 @@ internal static class ComponentRegistry
                 $"The model contains a component of package '{assemblyName}', which could not be loaded ({e.Message}). " +
                 $"Add the '{assemblyName}' NuGet package to the application that loads the model.", e);
         }
-        var sections = assembly.GetTypes().Where(t => t is { IsAbstract: false, IsGenericTypeDefinition: false } && IsSection(t));
-        return assembly.GetCustomAttributes<PersistentComponentAttribute>().Select(a => a.ComponentType).Concat(sections).ToArray();
+        return assembly.GetCustomAttributes<PersistentComponentAttribute>().Select(a => a.ComponentType).ToArray();
     }
+
+    /// <summary>The model-parameter section types (<see cref="IPersistentSection{TSelf}"/>) of an assembly, found by their interface.</summary>
+    internal static IReadOnlyList<Type> ListSections(string assemblyName)
+        => Assembly.Load(new AssemblyName(assemblyName)).GetTypes()
+            .Where(t => t is { IsAbstract: false, IsGenericTypeDefinition: false } && IsSection(t)).ToArray();
 
     private static bool Implements(Type type, Type generic)
         => type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == generic && i.GetGenericArguments()[0] == type);
@@ -60,10 +64,11 @@ internal static class ComponentRegistry
     private static bool IsSection(Type type) => Implements(type, typeof(IPersistentSection<>));
 
     /// <summary>
-    /// The registry itself; <paramref name="listComponents"/> gives the component types of an assembly by name
-    /// (tests pass their own to register types under an assembly name of their choosing).
+    /// The registry itself; <paramref name="listComponents"/> gives the component types an assembly lists by name, and
+    /// <paramref name="listSections"/> its section types (tests pass their own to register types under an assembly name
+    /// of their choosing; no sections when null).
     /// </summary>
-    internal sealed class Table(Func<string, IReadOnlyList<Type>> listComponents)
+    internal sealed class Table(Func<string, IReadOnlyList<Type>> listComponents, Func<string, IReadOnlyList<Type>>? listSections = null)
     {
         private readonly ConcurrentDictionary<string, Lazy<bool>> _assemblies = new(StringComparer.Ordinal);
         private readonly object _publish = new();
@@ -117,6 +122,8 @@ internal static class ComponentRegistry
             var built = new List<Entry>(types.Count);
             foreach (var type in types)
                 built.Add(MakeEntry(type, assemblyName));
+            foreach (var type in listSections?.Invoke(assemblyName) ?? [])
+                built.Add(MakeSection(type));
             lock (_publish)
             {
                 var entries = new Dictionary<string, Entry>(_entries, StringComparer.Ordinal);
@@ -142,15 +149,20 @@ internal static class ComponentRegistry
         {
             string? factory = Implements(type, typeof(IPersistentComponent<>)) ? nameof(MakeComponentEntry)
                 : typeof(IComponentLoader).IsAssignableFrom(type) ? nameof(MakeLoaderEntry)
-                : IsSection(type) ? nameof(MakeSectionEntry)
                 : null;
             if (factory is null)
             {
                 throw new InvalidOperationException(
-                    $"Assembly {assemblyName} lists {type.FullName} with [assembly: PersistentComponent], but it implements neither " +
-                    $"IPersistentComponent<{type.Name}> nor IComponentLoader.");
+                    $"Assembly {assemblyName} lists {type.FullName} with [assembly: PersistentComponent], but it does not implement " +
+                    $"IPersistentComponent<{type.Name}> (or IComponentLoader).");
             }
             var make = typeof(Table).GetMethod(factory, BindingFlags.NonPublic | BindingFlags.Static)!;
+            return (Entry)make.MakeGenericMethod(type).Invoke(null, null)!;
+        }
+
+        private static Entry MakeSection(Type type)
+        {
+            var make = typeof(Table).GetMethod(nameof(MakeSectionEntry), BindingFlags.NonPublic | BindingFlags.Static)!;
             return (Entry)make.MakeGenericMethod(type).Invoke(null, null)!;
         }
 
