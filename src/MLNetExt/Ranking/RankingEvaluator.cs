@@ -1,0 +1,328 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetExt.Data;
+using MLNetExt.Diagnostics;
+
+namespace MLNetExt.Ranking;
+
+/// <summary>
+/// Reads scored ranking data in one pass, groups it into queries, skips (and counts) rows whose score is NaN, and scores
+/// every query with <see cref="RankingKernels"/> in one sort per query, in parallel over queries.
+/// </summary>
+internal static class RankingEvaluator
+{
+    internal const string ComponentName = "EvaluateRanking";
+
+    /// <summary>Rows per parallel work item, roughly.</summary>
+    private const int RowsPerChunk = 16_384;
+
+    public static RankingEvaluationMetrics Evaluate(IHostEnvironment env, IDataView data, string labelColumnName, string scoreColumnName,
+        string rowGroupColumnName, RankingEvaluationOptions? options)
+    {
+        Guard.NotNull(data, nameof(data));
+        Guard.ColumnName(labelColumnName, nameof(labelColumnName));
+        Guard.ColumnName(scoreColumnName, nameof(scoreColumnName));
+        Guard.ColumnName(rowGroupColumnName, nameof(rowGroupColumnName));
+        options ??= new RankingEvaluationOptions();
+        var conventions = options.MetricOptions;
+
+        using var channel = new ComponentChannel(env, ComponentName, "Evaluate");
+        var reader = new DataViewColumnReader(data, ComponentName);
+        var label = reader.AddRelevanceLabel(labelColumnName, "label");
+        var scoreType = SchemaChecks.Find(data.Schema, scoreColumnName, "score").Type;
+        if (scoreType != NumberDataViewType.Single && scoreType != NumberDataViewType.Double)
+            throw SchemaChecks.Mismatch("score", scoreColumnName, "Single or Double", scoreType);
+        var score = reader.AddScalar(scoreColumnName, "score", ValueRule.Any);
+        var group = reader.AddId(rowGroupColumnName, "group");
+        ScalarColumn? weight = null;
+        if (options.QueryWeightColumnName is { } weightColumnName)
+        {
+            var weightType = SchemaChecks.Find(data.Schema, weightColumnName, "query weight").Type;
+            if (weightType != NumberDataViewType.Single && weightType != NumberDataViewType.Double)
+                throw SchemaChecks.Mismatch("query weight", weightColumnName, "Single or Double", weightType);
+            weight = reader.AddScalar(weightColumnName, "query weight", ValueRule.NonNegative);
+        }
+        reader.Read(channel);
+
+        var groups = GroupBoundaries.FromRuns(group.Values, rowGroupColumnName);
+        CheckLabels(label.Values, labelColumnName, conventions);
+        var queryWeights = weight is null ? null : QueryWeights(weight.Values, groups, options.QueryWeightColumnName!, rowGroupColumnName);
+
+        var kept = DropNaNScores(label.Values, score.Values, groups, queryWeights);
+        if (kept.SkippedRows > 0)
+        {
+            channel.Warning($"Skipped {kept.SkippedRows} of {reader.RowCount} rows whose score in '{scoreColumnName}' is NaN" +
+                (kept.SkippedQueries > 0 ? $"; {kept.SkippedQueries} queries had no other row and are left out." : "."));
+        }
+        var stats = RankingGroupStatistics.Compute(kept.Labels, kept.Offsets, kept.GroupIds);
+        if (stats.GroupCount > 0)
+            stats.Log(channel, "every order gives them the same value");
+        double errMaximum = conventions.ErrMaximumLabel ?? RankingKernels.MaximumLabel(kept.Labels);
+
+        var results = ScoreQueries(kept, options, errMaximum);
+        var metrics = Summarize(kept, options, errMaximum, results, stats);
+        channel.Trace($"Ranking evaluation of {metrics.QueryCount} queries: NDCG@{options.MaximumLevel} {metrics.GetNdcg(options.MaximumLevel):0.000000}.");
+        return metrics;
+    }
+
+    /// <summary>Checks the labels against the gain (a table needs whole numbers inside it) and a stated ERR grade, naming the row.</summary>
+    private static void CheckLabels(float[] labels, string columnName, RankingMetricOptions conventions)
+    {
+        var gain = conventions.Gain;
+        double? errMaximum = conventions.ErrMaximumLabel;
+        for (int row = 0; row < labels.Length; row++)
+        {
+            float l = labels[row];
+            if (gain.Kind == RankingGainKind.Table && (l != MathF.Floor(l) || l >= gain.TableOrNull!.Length))
+            {
+                throw new InvalidOperationException(
+                    $"Label column '{columnName}' has {RankingKernels.Format(l)} at row {row}; the gain table {gain} of " +
+                    $"{nameof(RankingMetricOptions)}.{nameof(RankingMetricOptions.Gain)} needs whole-number labels 0..{gain.TableOrNull!.Length - 1}.");
+            }
+            if (gain.Kind == RankingGainKind.Exponential && l > RankingGain.MaximumExponentialLabel)
+            {
+                throw new InvalidOperationException(
+                    $"Label column '{columnName}' has {RankingKernels.Format(l)} at row {row}; the exponential gain 2^l - 1 overflows above " +
+                    $"{RankingGain.MaximumExponentialLabel}. Use a linear gain or a gain table.");
+            }
+            if (errMaximum is { } m && l > m)
+            {
+                throw new InvalidOperationException(
+                    $"Label column '{columnName}' has {RankingKernels.Format(l)} at row {row}, above " +
+                    $"{nameof(RankingMetricOptions)}.{nameof(RankingMetricOptions.ErrMaximumLabel)} = {RankingKernels.Format(m)}.");
+            }
+        }
+    }
+
+    /// <summary>One weight per query; the weight column must be constant within each query.</summary>
+    private static double[] QueryWeights(double[] rowWeights, GroupBoundaries groups, string weightColumnName, string groupColumnName)
+    {
+        var weights = new double[groups.Count];
+        for (int g = 0; g < groups.Count; g++)
+        {
+            int start = groups.Offsets[g], end = groups.Offsets[g + 1];
+            double w = rowWeights[start];
+            for (int row = start + 1; row < end; row++)
+            {
+                if (rowWeights[row] != w)
+                {
+                    throw new InvalidOperationException(
+                        $"Query weight column '{weightColumnName}' must be constant within each query, but query {groups.Ids[g]} of " +
+                        $"'{groupColumnName}' (rows {start}-{end - 1}) has {RankingKernels.Format(w)} at row {start} and " +
+                        $"{RankingKernels.Format(rowWeights[row])} at row {row}.");
+                }
+            }
+            weights[g] = w;
+        }
+        return weights;
+    }
+
+    /// <summary>The evaluated rows and queries after rows with a NaN score are dropped.</summary>
+    internal sealed class KeptData
+    {
+        public required float[] Labels { get; init; }
+        public required double[] Scores { get; init; }
+        public required int[] Offsets { get; init; }
+        public required long[] GroupIds { get; init; }
+        public required int[] FirstRows { get; init; }
+        public required int[] SkippedRowsPerQuery { get; init; }
+        public required double[]? Weights { get; init; }
+        public long SkippedRows { get; init; }
+        public int SkippedQueries { get; init; }
+        public int QueryCount => Offsets.Length - 1;
+    }
+
+    private static KeptData DropNaNScores(float[] labels, double[] scores, GroupBoundaries groups, double[]? weights)
+    {
+        long nan = 0;
+        foreach (double s in scores)
+            nan += double.IsNaN(s) ? 1 : 0;
+        if (nan == 0)
+        {
+            return new KeptData
+            {
+                Labels = labels,
+                Scores = scores,
+                Offsets = groups.Offsets,
+                GroupIds = groups.Ids,
+                FirstRows = groups.Offsets[..^1],
+                SkippedRowsPerQuery = new int[groups.Count],
+                Weights = weights,
+            };
+        }
+        var keptLabels = new float[labels.Length - nan];
+        var keptScores = new double[labels.Length - nan];
+        var offsets = new List<int> { 0 };
+        var ids = new List<long>();
+        var firstRows = new List<int>();
+        var skippedPerQuery = new List<int>();
+        var keptWeights = weights is null ? null : new List<double>();
+        int skippedQueries = 0;
+        int n = 0;
+        for (int g = 0; g < groups.Count; g++)
+        {
+            int start = groups.Offsets[g], end = groups.Offsets[g + 1];
+            int before = n;
+            for (int row = start; row < end; row++)
+            {
+                if (double.IsNaN(scores[row]))
+                    continue;
+                keptLabels[n] = labels[row];
+                keptScores[n] = scores[row];
+                n++;
+            }
+            if (n == before)
+            {
+                skippedQueries++;
+                continue;
+            }
+            offsets.Add(n);
+            ids.Add(groups.Ids[g]);
+            firstRows.Add(start);
+            skippedPerQuery.Add(end - start - (n - before));
+            keptWeights?.Add(weights![g]);
+        }
+        return new KeptData
+        {
+            Labels = keptLabels,
+            Scores = keptScores,
+            Offsets = offsets.ToArray(),
+            GroupIds = ids.ToArray(),
+            FirstRows = firstRows.ToArray(),
+            SkippedRowsPerQuery = skippedPerQuery.ToArray(),
+            Weights = keptWeights?.ToArray(),
+            SkippedRows = nan,
+            SkippedQueries = skippedQueries,
+        };
+    }
+
+    /// <summary>Per-query values in flat arrays: NDCG and DCG at each level (row-major by query), AP, RR, ERR, IDCG = 0 flags.</summary>
+    internal sealed class QueryValues(int queries, int levels)
+    {
+        public double[] Ndcg { get; } = new double[queries * levels];
+        public double[] Dcg { get; } = new double[queries * levels];
+        public double[] AveragePrecision { get; } = new double[queries];
+        public double[] ReciprocalRank { get; } = new double[queries];
+        public double[] ExpectedReciprocalRank { get; } = new double[queries];
+        public bool[] IdcgZero { get; } = new bool[queries];
+        public bool[] NoRelevant { get; } = new bool[queries];
+    }
+
+    internal static QueryValues ScoreQueries(KeptData data, RankingEvaluationOptions options, double errMaximum)
+    {
+        int queries = data.QueryCount;
+        var values = new QueryValues(queries, options.TruncationLevels.Count);
+        int rows = data.Offsets[^1];
+        int chunks = Math.Min(queries, Math.Max(1, rows / RowsPerChunk));
+        if (chunks <= 1 || Environment.ProcessorCount == 1)
+        {
+            ScoreRange(data, options, errMaximum, values, 0, queries);
+        }
+        else
+        {
+            // Chunk c is queries [c Q / C, (c + 1) Q / C); every value has its own slot, so the thread that computes it
+            // does not matter.
+            Parallel.For(0, chunks, c =>
+                ScoreRange(data, options, errMaximum, values, (int)((long)c * queries / chunks), (int)((long)(c + 1) * queries / chunks)));
+        }
+        return values;
+    }
+
+    private static void ScoreRange(KeptData data, RankingEvaluationOptions options, double errMaximum, QueryValues values, int first, int end)
+    {
+        var conventions = options.MetricOptions;
+        var levels = options.Levels;
+        int maxLevel = options.MaximumLevel;
+        int cascadeK = options.MapMrrErrTruncationLevel ?? int.MaxValue;
+        bool averaged = conventions.TieRule == RankingTieRule.Averaged;
+        for (int q = first; q < end; q++)
+        {
+            int start = data.Offsets[q];
+            int n = data.Offsets[q + 1] - start;
+            var labels = data.Labels.AsSpan(start, n);
+            var s = RankingScratch.ForCurrentThread(n);
+            var keys = s.Keys.AsSpan(0, n);
+            var order = s.Order.AsSpan(0, n);
+            RankingKernels.Rank(labels, data.Scores.AsSpan(start, n), conventions.TieRule, keys, order);
+
+            // DCG and ideal DCG up to min(K, n) (both are flat beyond the list), in the work buffer (2 n values).
+            int limit = Math.Min(maxLevel, n);
+            var dcg = s.Work.AsSpan(0, limit);
+            var idcg = s.Work.AsSpan(limit, limit);
+            RankingKernels.DcgCurve(labels, order, keys, conventions, dcg);
+            RankingKernels.IdealDcgCurve(labels, conventions, s.Values, idcg);
+            bool idcgZero = !(idcg[0] > 0);
+            values.IdcgZero[q] = idcgZero;
+            int row = q * levels.Length;
+            for (int j = 0; j < levels.Length; j++)
+            {
+                int p = Math.Min(levels[j], limit) - 1;
+                values.Dcg[row + j] = dcg[p];
+                values.Ndcg[row + j] = RankingKernels.Normalize(dcg[p], idcg[p], conventions.IdcgZeroPolicy);
+            }
+
+            double ap = RankingKernels.AveragePrecision(labels, order, keys, conventions, cascadeK);
+            values.NoRelevant[q] = double.IsNaN(ap);
+            values.AveragePrecision[q] = double.IsNaN(ap) ? RankingKernels.Undefined(conventions.IdcgZeroPolicy) : ap;
+
+            var stop = s.Values.AsSpan(0, n);
+            RankingKernels.RelevanceStopProbabilities(labels, conventions, stop);
+            values.ReciprocalRank[q] = RankingKernels.Cascade(stop, order, keys, averaged, cascadeK, s.Work);
+            RankingKernels.ErrStopProbabilities(labels, errMaximum, stop);
+            values.ExpectedReciprocalRank[q] = RankingKernels.Cascade(stop, order, keys, averaged, cascadeK, s.Work);
+        }
+    }
+
+    private static RankingEvaluationMetrics Summarize(KeptData data, RankingEvaluationOptions options, double errMaximum, QueryValues values,
+        RankingGroupStatistics stats)
+    {
+        int queries = data.QueryCount;
+        int levels = options.TruncationLevels.Count;
+        var ndcg = new double[levels];
+        var dcg = new double[levels];
+        var perQuery = new RankingQueryMetrics[queries];
+        // Sums in query order (the same whatever thread scored each query).
+        double ndcgWeight = 0, allWeight = 0, apWeight = 0, ap = 0, rr = 0, err = 0;
+        int idcgZero = 0, noRelevant = 0;
+        for (int q = 0; q < queries; q++)
+        {
+            double w = data.Weights?[q] ?? 1;
+            int row = q * levels;
+            bool excluded = double.IsNaN(values.Ndcg[row]);
+            for (int j = 0; j < levels; j++)
+            {
+                if (!excluded)
+                    ndcg[j] += w * values.Ndcg[row + j];
+                dcg[j] += w * values.Dcg[row + j];
+            }
+            if (!excluded)
+                ndcgWeight += w;
+            allWeight += w;
+            if (!double.IsNaN(values.AveragePrecision[q]))
+            {
+                ap += w * values.AveragePrecision[q];
+                apWeight += w;
+            }
+            rr += w * values.ReciprocalRank[q];
+            err += w * values.ExpectedReciprocalRank[q];
+            idcgZero += values.IdcgZero[q] ? 1 : 0;
+            noRelevant += values.NoRelevant[q] ? 1 : 0;
+            perQuery[q] = new RankingQueryMetrics(data.GroupIds[q], data.FirstRows[q], data.Offsets[q + 1] - data.Offsets[q],
+                data.SkippedRowsPerQuery[q], w, values.Ndcg.AsSpan(row, levels).ToArray(), values.Dcg.AsSpan(row, levels).ToArray(),
+                values.AveragePrecision[q], values.ReciprocalRank[q], values.ExpectedReciprocalRank[q], values.IdcgZero[q]);
+        }
+        for (int j = 0; j < levels; j++)
+        {
+            ndcg[j] = ndcgWeight > 0 ? ndcg[j] / ndcgWeight : double.NaN;
+            dcg[j] = allWeight > 0 ? dcg[j] / allWeight : double.NaN;
+        }
+        var counts = new RankingEvaluationMetrics.Counts(data.Offsets[^1], data.SkippedRows, data.SkippedQueries,
+            stats.SingleDocumentGroupCount, stats.AllEqualLabelGroupCount, idcgZero, noRelevant);
+        return new RankingEvaluationMetrics(options, ndcg, dcg,
+            apWeight > 0 ? ap / apWeight : double.NaN,
+            allWeight > 0 ? rr / allWeight : double.NaN,
+            allWeight > 0 ? err / allWeight : double.NaN,
+            errMaximum, perQuery, counts);
+    }
+}
