@@ -36,8 +36,11 @@ public sealed class RankingEvaluationOptions
             {
                 Guard.Option(levels[i] >= 1 && levels[i] <= MaximumTruncationLevel, nameof(TruncationLevels),
                     $"must hold cut-offs in [1, {MaximumTruncationLevel}]; got {levels[i]}.");
-                Guard.Option(i == 0 || levels[i] > levels[i - 1], nameof(TruncationLevels),
-                    $"must be strictly increasing; got {levels[i - 1]} before {levels[i]}.");
+                if (i > 0)
+                {
+                    Guard.Option(levels[i] > levels[i - 1], nameof(TruncationLevels),
+                        $"must be strictly increasing; got {levels[i - 1]} before {levels[i]}.");
+                }
             }
             _truncationLevels = levels;
             _truncationLevelsView = Array.AsReadOnly(levels);
