@@ -13,6 +13,7 @@ internal sealed class RelevanceLabelColumn : ColumnBinding
 {
     private readonly bool _isKey;
     private Func<double>? _getter;
+    private ValueGetter<float>? _singleGetter;
     private ArrayBuilder<float> _values;
 
     internal RelevanceLabelColumn(DataViewColumnReader reader, string columnName, string role) : base(reader, columnName, role)
@@ -33,12 +34,27 @@ internal sealed class RelevanceLabelColumn : ColumnBinding
 
     internal override void Bind(DataViewRowCursor cursor, int capacity)
     {
-        _getter = NumericGetters.Create(cursor, Column);
+        // Single, the usual label type, is read without the conversion to double.
+        if (Column.Type == NumberDataViewType.Single)
+            _singleGetter = cursor.GetGetter<float>(Column);
+        else
+            _getter = NumericGetters.Create(cursor, Column);
         _values = new ArrayBuilder<float>(capacity);
     }
 
     internal override void ReadRow(int row)
     {
+        if (_singleGetter is not null)
+        {
+            float value = 0;
+            _singleGetter(ref value);
+            if (!(value >= 0 && float.IsFinite(value)))
+                throw BadValue(row, DataViewColumnReader.Format(value), "a relevance grade: a finite number >= 0");
+            if (value > MaximumGrade)
+                MaximumGrade = value;
+            _values.Add(value + 0f); // -0 becomes +0
+            return;
+        }
         double raw = _getter!();
         if (_isKey)
         {

@@ -209,13 +209,13 @@ internal static class RankingEvaluator
         public bool[] NoRelevant { get; } = new bool[queries];
     }
 
-    internal static QueryValues ScoreQueries(KeptData data, RankingEvaluationOptions options, double errMaximum)
+    internal static QueryValues ScoreQueries(KeptData data, RankingEvaluationOptions options, double errMaximum, bool parallel = true)
     {
         int queries = data.QueryCount;
         var values = new QueryValues(queries, options.TruncationLevels.Count);
         int rows = data.Offsets[^1];
         int chunks = Math.Min(queries, Math.Max(1, rows / RowsPerChunk));
-        if (chunks <= 1 || Environment.ProcessorCount == 1)
+        if (!parallel || chunks <= 1 || Environment.ProcessorCount == 1)
         {
             ScoreRange(data, options, errMaximum, values, 0, queries);
         }
@@ -250,10 +250,23 @@ internal static class RankingEvaluator
             int limit = Math.Min(maxLevel, n);
             var dcg = s.Work.AsSpan(0, limit);
             var idcg = s.Work.AsSpan(limit, limit);
-            RankingKernels.DcgCurve(labels, order, keys, conventions, dcg);
             RankingKernels.IdealDcgCurve(labels, conventions, s.Values, idcg);
-            bool idcgZero = !(idcg[0] > 0);
-            values.IdcgZero[q] = idcgZero;
+            double ap, rr, err;
+            if (averaged)
+            {
+                RankingKernels.DcgCurve(labels, order, keys, conventions, dcg);
+                ap = RankingKernels.AveragePrecision(labels, order, keys, conventions, cascadeK);
+                var stop = s.Values.AsSpan(0, n);
+                RankingKernels.RelevanceStopProbabilities(labels, conventions, stop);
+                rr = RankingKernels.Cascade(stop, order, keys, averaged, cascadeK, s.Work.AsSpan(2 * limit));
+                RankingKernels.ErrStopProbabilities(labels, errMaximum, stop);
+                err = RankingKernels.Cascade(stop, order, keys, averaged, cascadeK, s.Work.AsSpan(2 * limit));
+            }
+            else
+            {
+                OnePass(labels, order, conventions, errMaximum, cascadeK, dcg, out ap, out rr, out err);
+            }
+            values.IdcgZero[q] = !(idcg[0] > 0);
             int row = q * levels.Length;
             for (int j = 0; j < levels.Length; j++)
             {
@@ -261,17 +274,60 @@ internal static class RankingEvaluator
                 values.Dcg[row + j] = dcg[p];
                 values.Ndcg[row + j] = RankingKernels.Normalize(dcg[p], idcg[p], conventions.IdcgZeroPolicy);
             }
-
-            double ap = RankingKernels.AveragePrecision(labels, order, keys, conventions, cascadeK);
             values.NoRelevant[q] = double.IsNaN(ap);
             values.AveragePrecision[q] = double.IsNaN(ap) ? RankingKernels.Undefined(conventions.IdcgZeroPolicy) : ap;
-
-            var stop = s.Values.AsSpan(0, n);
-            RankingKernels.RelevanceStopProbabilities(labels, conventions, stop);
-            values.ReciprocalRank[q] = RankingKernels.Cascade(stop, order, keys, averaged, cascadeK, s.Work);
-            RankingKernels.ErrStopProbabilities(labels, errMaximum, stop);
-            values.ExpectedReciprocalRank[q] = RankingKernels.Cascade(stop, order, keys, averaged, cascadeK, s.Work);
+            values.ReciprocalRank[q] = rr;
+            values.ExpectedReciprocalRank[q] = err;
         }
+    }
+
+    /// <summary>
+    /// DCG curve, average precision, reciprocal rank and ERR of a ranked list in one pass over its positions, for the
+    /// tie rules that fix one order. The arithmetic (and its order) is that of <see cref="RankingKernels.DcgCurve"/>,
+    /// <see cref="RankingKernels.AveragePrecision"/> and <see cref="RankingKernels.Cascade"/>, so the values are the same.
+    /// </summary>
+    private static void OnePass(ReadOnlySpan<float> labels, ReadOnlySpan<int> order, RankingMetricOptions conventions, double errMaximum,
+        int cascadeK, Span<double> dcg, out double ap, out double rr, out double err)
+    {
+        int n = labels.Length;
+        int dcgLimit = dcg.Length;
+        int cascadeLimit = Math.Min(cascadeK, n);
+        var discount = Discounts.Table(conventions.Discount, dcgLimit);
+        var gain = conventions.Gain;
+        double errScale = Math.Pow(2, -errMaximum);
+        double? threshold = conventions.RelevanceThreshold;
+        double sum = 0, apSum = 0, reach = 1;
+        int hits = 0, relevant = 0;
+        rr = 0;
+        err = 0;
+        for (int p = 0; p < n; p++)
+        {
+            float l = labels[order[p]];
+            bool isRelevant = threshold is { } t ? l >= t : l > 0;
+            relevant += isRelevant ? 1 : 0;
+            if (p < dcgLimit)
+            {
+                sum += gain.Of(l) * discount[p];
+                dcg[p] = sum;
+            }
+            if (p < cascadeLimit)
+            {
+                if (isRelevant)
+                {
+                    hits++;
+                    apSum += (double)hits / (p + 1);
+                    if (rr == 0)
+                        rr = 1.0 / (p + 1);
+                }
+                if (l > 0 && reach > 0) // label 0 stops no one: adding 0 and multiplying by 1 would change nothing
+                {
+                    double x = RankingKernels.ErrStopProbability(l, errScale);
+                    err += reach * x / (p + 1);
+                    reach *= 1 - x;
+                }
+            }
+        }
+        ap = relevant == 0 ? double.NaN : apSum / Math.Min(relevant, cascadeLimit);
     }
 
     private static RankingEvaluationMetrics Summarize(KeptData data, RankingEvaluationOptions options, double errMaximum, QueryValues values,

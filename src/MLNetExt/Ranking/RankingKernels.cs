@@ -85,32 +85,166 @@ internal static class RankingKernels
     /// negated scores in that order, except inside tie groups under the pessimistic and optimistic rules (the averaged
     /// rule reads tie groups from them).
     /// </summary>
+    /// <remarks>
+    /// When every score is a float (always for float scores; for doubles when each one converts to float exactly, as
+    /// scores read from ML.NET's Single columns do), each document becomes one 64-bit key, (descending score bits,
+    /// index), and one primitive sort of those keys is already the stable order. Other doubles sort the negated scores
+    /// with the indices as items and then restore input order inside each run of equal scores.
+    /// </remarks>
     public static void Rank(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, RankingTieRule rule, Span<double> keys, Span<int> order)
     {
-        for (int i = 0; i < scores.Length; i++)
+        int n = scores.Length;
+        var packed = MemoryMarshal.Cast<double, ulong>(keys);
+        bool floats = true;
+        for (int i = 0; i < n && floats; i++)
         {
-            keys[i] = -scores[i];
-            order[i] = i;
+            float f = (float)scores[i];
+            floats = f == scores[i];
+            packed[i] = Pack(f, i);
         }
-        SortAndBreakTies(labels, rule, keys, order);
+        bool byLabel = rule is RankingTieRule.Pessimistic or RankingTieRule.Optimistic;
+        if (floats && byLabel && TryPackWithLabels(labels, scores, rule == RankingTieRule.Pessimistic, packed))
+        {
+            SortPacked(packed, keys, order, IndexBitsWithLabel);
+            return;
+        }
+        if (floats)
+        {
+            SortPacked(packed, keys, order);
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                keys[i] = -scores[i];
+                order[i] = i;
+            }
+            // The runtime's introsort on primitive keys: not stable; runs of equal keys are put in input order below.
+            keys.Sort(order);
+            if (rule is RankingTieRule.Stable or RankingTieRule.Averaged)
+                RestoreInputOrderInRuns(keys, order);
+        }
+        if (byLabel)
+            BreakTiesByLabel(labels, rule == RankingTieRule.Pessimistic, keys, order);
     }
 
     /// <inheritdoc cref="Rank(ReadOnlySpan{float}, ReadOnlySpan{double}, RankingTieRule, Span{double}, Span{int})"/>
     public static void Rank(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, RankingTieRule rule, Span<double> keys, Span<int> order)
     {
-        for (int i = 0; i < scores.Length; i++)
+        var packed = MemoryMarshal.Cast<double, ulong>(keys);
+        bool byLabel = rule is RankingTieRule.Pessimistic or RankingTieRule.Optimistic;
+        if (byLabel && TryPackWithLabels(labels, scores, rule == RankingTieRule.Pessimistic, packed))
         {
-            keys[i] = -(double)scores[i];
-            order[i] = i;
+            SortPacked(packed, keys, order, IndexBitsWithLabel);
+            return;
         }
-        SortAndBreakTies(labels, rule, keys, order);
+        for (int i = 0; i < scores.Length; i++)
+            packed[i] = Pack(scores[i], i);
+        SortPacked(packed, keys, order);
+        if (byLabel)
+            BreakTiesByLabel(labels, rule == RankingTieRule.Pessimistic, keys, order);
     }
 
-    private static void SortAndBreakTies(ReadOnlySpan<float> labels, RankingTieRule rule, Span<double> keys, Span<int> order)
+    /// <summary>
+    /// (score, index) as one key that sorts ascending in the order "higher score first, then lower index". The score's
+    /// IEEE bits are mapped to an unsigned integer that increases with the value (+0f replaces -0f, so the two tie),
+    /// then complemented for descending order.
+    /// </summary>
+    private static ulong Pack(float score, int index)
     {
-        int n = keys.Length;
-        // The runtime's introsort on primitive keys: fast, not stable; equal keys are put in order below.
-        keys.Sort(order);
+        uint bits = BitConverter.SingleToUInt32Bits(score + 0f);
+        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        return ((ulong)~ascending << 32) | (uint)index;
+    }
+
+    /// <summary>With the label inside the key: 8 bits of label, 24 of index.</summary>
+    private const int IndexBitsWithLabel = 24;
+
+    /// <summary>
+    /// (score, label, index) as one key for the pessimistic (label ascending) or optimistic (descending) rule, when the
+    /// labels are whole numbers below 256 and the list has fewer than 2^24 documents; false otherwise.
+    /// </summary>
+    private static bool TryPackWithLabels(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, bool lowestFirst, Span<ulong> packed)
+    {
+        if (!LabelsFitInKey(labels))
+            return false;
+        for (int i = 0; i < labels.Length; i++)
+            packed[i] = PackWithLabel(scores[i], labels[i], lowestFirst, i);
+        return true;
+    }
+
+    /// <summary>The same for double scores that are all exact floats (checked by the caller).</summary>
+    private static bool TryPackWithLabels(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, bool lowestFirst, Span<ulong> packed)
+    {
+        if (!LabelsFitInKey(labels))
+            return false;
+        for (int i = 0; i < labels.Length; i++)
+            packed[i] = PackWithLabel((float)scores[i], labels[i], lowestFirst, i);
+        return true;
+    }
+
+    private static bool LabelsFitInKey(ReadOnlySpan<float> labels)
+    {
+        if (labels.Length >= 1 << IndexBitsWithLabel)
+            return false;
+        foreach (float l in labels)
+        {
+            if ((int)l != l || l > 255)
+                return false;
+        }
+        return true;
+    }
+
+    private static ulong PackWithLabel(float score, float label, bool lowestFirst, int index)
+    {
+        uint l = (uint)label;
+        if (!lowestFirst)
+            l = 255 - l;
+        return (Pack(score, 0) & 0xFFFF_FFFF_0000_0000ul) | ((ulong)l << IndexBitsWithLabel) | (uint)index;
+    }
+
+    private static void SortPacked(Span<ulong> packed, Span<double> keys, Span<int> order, int indexBits = 32)
+    {
+        int n = order.Length;
+        packed = packed[..n];
+        packed.Sort();
+        uint indexMask = indexBits == 32 ? uint.MaxValue : (1u << indexBits) - 1;
+        // Unpack in place: slot p is read (index) before it is overwritten (negated score), so one buffer serves both.
+        for (int p = 0; p < n; p++)
+        {
+            ulong v = packed[p];
+            order[p] = (int)((uint)v & indexMask);
+            keys[p] = -(double)Unpack((uint)(v >> 32));
+        }
+    }
+
+    private static float Unpack(uint descending)
+    {
+        uint ascending = ~descending;
+        uint bits = (ascending & 0x8000_0000u) != 0 ? ascending & 0x7FFF_FFFFu : ~ascending;
+        return BitConverter.UInt32BitsToSingle(bits);
+    }
+
+    private static void RestoreInputOrderInRuns(ReadOnlySpan<double> keys, Span<int> order)
+    {
+        int n = order.Length;
+        int a = 0;
+        while (a < n)
+        {
+            double key = keys[a];
+            int b = a + 1;
+            while (b < n && keys[b] == key)
+                b++;
+            if (b - a > 1)
+                order[a..b].Sort();
+            a = b;
+        }
+    }
+
+    /// <summary>Inside each run of equal scores (already in input order), orders by label, ascending or descending, stably.</summary>
+    private static void BreakTiesByLabel(ReadOnlySpan<float> labels, bool lowestFirst, Span<double> keys, Span<int> order)
+    {
+        int n = order.Length;
         int a = 0;
         while (a < n)
         {
@@ -120,28 +254,20 @@ internal static class RankingKernels
                 b++;
             if (b - a > 1)
             {
+                // (label bits, index) packed into one 64-bit key: labels are finite and >= 0, whose IEEE bits order as
+                // the values do (+0f replaces -0f). The run's score keys are not needed any more.
                 var run = order[a..b];
-                if (rule is RankingTieRule.Stable or RankingTieRule.Averaged)
+                var packed = MemoryMarshal.Cast<double, ulong>(keys[a..b]);
+                for (int j = 0; j < run.Length; j++)
                 {
-                    run.Sort();
+                    uint bits = BitConverter.SingleToUInt32Bits(labels[run[j]] + 0f);
+                    if (!lowestFirst)
+                        bits = ~bits;
+                    packed[j] = ((ulong)bits << 32) | (uint)run[j];
                 }
-                else
-                {
-                    // (label bits, index) packed into one 64-bit key: labels are finite and >= 0, whose IEEE bits order
-                    // as the values do (+0f replaces -0f). The run's score keys are no longer needed.
-                    var packed = MemoryMarshal.Cast<double, ulong>(keys[a..b]);
-                    bool pessimistic = rule == RankingTieRule.Pessimistic;
-                    for (int j = 0; j < run.Length; j++)
-                    {
-                        uint bits = BitConverter.SingleToUInt32Bits(labels[run[j]] + 0f);
-                        if (!pessimistic)
-                            bits = ~bits;
-                        packed[j] = ((ulong)bits << 32) | (uint)run[j];
-                    }
-                    packed.Sort();
-                    for (int j = 0; j < run.Length; j++)
-                        run[j] = (int)(uint)packed[j];
-                }
+                packed.Sort();
+                for (int j = 0; j < run.Length; j++)
+                    run[j] = (int)(uint)packed[j];
             }
             a = b;
         }
@@ -204,44 +330,96 @@ internal static class RankingKernels
     }
 
     /// <summary>
-    /// Cumulative ideal DCG at cut-offs 1..<c>idcg.Length</c>: documents in decreasing gain. <paramref name="work"/> holds
-    /// at least one value per document.
+    /// Cumulative ideal DCG at cut-offs 1..<c>idcg.Length</c>: documents in decreasing gain. Whole-number labels below
+    /// <see cref="CountedLabels"/> are counted (O(n + K)); other labels have their gains sorted in <paramref name="work"/>
+    /// (at least one value per document).
     /// </summary>
     public static void IdealDcgCurve(ReadOnlySpan<float> labels, RankingMetricOptions options, Span<double> work, Span<double> idcg)
     {
         int n = labels.Length;
         int limit = Math.Min(idcg.Length, n);
-        var gains = work[..n];
-        var gain = options.Gain;
-        for (int i = 0; i < n; i++)
-            gains[i] = gain.Of(labels[i]);
-        gains.Sort();
         var discount = Discounts.Table(options.Discount, limit);
+        var gain = options.Gain;
         double sum = 0;
-        for (int p = 0; p < limit; p++)
+        Span<int> counts = stackalloc int[CountedLabels];
+        if (TryCountLabels(labels, gain, counts))
         {
-            sum += gains[n - 1 - p] * discount[p];
-            idcg[p] = sum;
+            var labelOrder = gain.LabelsByDecreasingGain;
+            int p = 0;
+            for (int j = 0; j < labelOrder.Length && p < limit; j++)
+            {
+                int label = labelOrder[j];
+                double g = gain.Of(label);
+                for (int c = counts[label]; c > 0 && p < limit; c--, p++)
+                {
+                    sum += g * discount[p];
+                    idcg[p] = sum;
+                }
+            }
+        }
+        else
+        {
+            var gains = work[..n];
+            for (int i = 0; i < n; i++)
+                gains[i] = gain.Of(labels[i]);
+            gains.Sort();
+            for (int p = 0; p < limit; p++)
+            {
+                sum += gains[n - 1 - p] * discount[p];
+                idcg[p] = sum;
+            }
         }
         for (int p = limit; p < idcg.Length; p++)
             idcg[p] = sum;
     }
 
-    /// <summary>Ideal DCG at one cut-off.</summary>
+    /// <summary>Ideal DCG at one cut-off (see <see cref="IdealDcgCurve"/>).</summary>
     public static double IdealDcg(ReadOnlySpan<float> labels, RankingMetricOptions options, int k, Span<double> work)
     {
         int n = labels.Length;
         int limit = Math.Min(k, n);
-        var gains = work[..n];
+        var discount = Discounts.Table(options.Discount, limit);
         var gain = options.Gain;
+        double sum = 0;
+        Span<int> counts = stackalloc int[CountedLabels];
+        if (TryCountLabels(labels, gain, counts))
+        {
+            var labelOrder = gain.LabelsByDecreasingGain;
+            int p = 0;
+            for (int j = 0; j < labelOrder.Length && p < limit; j++)
+            {
+                int label = labelOrder[j];
+                double g = gain.Of(label);
+                for (int c = counts[label]; c > 0 && p < limit; c--, p++)
+                    sum += g * discount[p];
+            }
+            return sum;
+        }
+        var gains = work[..n];
         for (int i = 0; i < n; i++)
             gains[i] = gain.Of(labels[i]);
         gains.Sort();
-        var discount = Discounts.Table(options.Discount, limit);
-        double sum = 0;
         for (int p = 0; p < limit; p++)
             sum += gains[n - 1 - p] * discount[p];
         return sum;
+    }
+
+    /// <summary>Labels 0..<see cref="CountedLabels"/> - 1 (whole numbers) are counted rather than sorted for the ideal DCG.</summary>
+    internal const int CountedLabels = 32;
+
+    private static bool TryCountLabels(ReadOnlySpan<float> labels, RankingGain gain, Span<int> counts)
+    {
+        if (gain.LabelsByDecreasingGain.Length == 0)
+            return false;
+        counts.Clear();
+        foreach (float l in labels)
+        {
+            int whole = (int)l;
+            if (whole != l || (uint)whole >= CountedLabels)
+                return false;
+            counts[whole]++;
+        }
+        return true;
     }
 
     /// <summary>
@@ -337,6 +515,8 @@ internal static class RankingKernels
             for (int p = 0; p < limit && reach > 0; p++)
             {
                 double x = stop[order[p]];
+                if (x == 0)
+                    continue; // would add 0 and multiply by 1
                 sum += reach * x / (p + 1);
                 reach *= 1 - x;
             }
@@ -409,11 +589,14 @@ internal static class RankingKernels
     {
         double scale = Math.Pow(2, -maximumLabel);
         for (int i = 0; i < labels.Length; i++)
-        {
-            float l = labels[i];
-            double g = l == (int)l && l < 63 ? (double)((1L << (int)l) - 1) : Math.Pow(2, l) - 1;
-            stop[i] = g * scale;
-        }
+            stop[i] = ErrStopProbability(labels[i], scale);
+    }
+
+    /// <summary><c>(2^l - 1) * scale</c> with scale = 2^-L.</summary>
+    public static double ErrStopProbability(float label, double scale)
+    {
+        double g = label == (int)label && label < 63 ? (double)((1L << (int)label) - 1) : Math.Pow(2, label) - 1;
+        return g * scale;
     }
 
     /// <summary>Reciprocal-rank stopping probabilities: 1 for relevant documents, else 0.</summary>

@@ -61,7 +61,23 @@ public sealed class RankingGain
     {
         Kind = kind;
         _table = table;
+        // Whole-number labels below RankingKernels.CountedLabels in decreasing gain (label descending among equal
+        // gains), for the counting path of the ideal DCG; empty for a table too long to count.
+        int count = table?.Length ?? RankingKernels.CountedLabels;
+        if (count <= RankingKernels.CountedLabels)
+        {
+            var labels = Enumerable.Range(0, count).Reverse().ToArray();
+            var keys = labels.Select(l => -Of(l)).ToArray();
+            Array.Sort(keys, labels); // introsort: equal gains may swap, which changes no sum
+            LabelsByDecreasingGain = labels;
+        }
+        else
+        {
+            LabelsByDecreasingGain = [];
+        }
     }
+
+    internal int[] LabelsByDecreasingGain { get; }
 
     /// <summary><c>G(l) = 2^l - 1</c> (LightGBM's default <c>label_gain</c>, XGBoost's <c>ndcg_exp_gain</c>, allRank's
     /// <c>powered_relevancies</c>). Fractional labels are allowed.</summary>

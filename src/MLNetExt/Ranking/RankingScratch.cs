@@ -19,7 +19,7 @@ internal sealed class RankingScratch
     /// <summary>Gains for the ideal DCG (one per document).</summary>
     public double[] Values = [];
 
-    /// <summary>Work space of the averaged-tie expectations (two per document).</summary>
+    /// <summary>Work space: curves and the averaged-tie expectations (four values per document).</summary>
     public double[] Work = [];
 
     /// <summary>The calling thread's buffers, large enough for <paramref name="documents"/> documents.</summary>
@@ -34,10 +34,10 @@ internal sealed class RankingScratch
     {
         if (Order.Length >= documents)
             return;
-        int size = (int)Math.Min(Array.MaxLength / 2, Math.Max(documents, 2L * Order.Length));
+        int size = (int)Math.Min(Array.MaxLength / 4, Math.Max(documents, 2L * Order.Length));
         Keys = new double[size];
         Order = new int[size];
         Values = new double[size];
-        Work = new double[2 * size];
+        Work = new double[4 * size];
     }
 }

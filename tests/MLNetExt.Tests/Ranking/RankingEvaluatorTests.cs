@@ -130,7 +130,10 @@ public sealed class RankingEvaluatorTests
     }
 
     [TestMethod]
-    public void PerQueryValues_EqualSpanFunctions_AndMeansAreTheirWeightedMeans()
+    [DataRow(RankingTieRule.Averaged)]
+    [DataRow(RankingTieRule.Pessimistic)]
+    [DataRow(RankingTieRule.Stable)]
+    public void PerQueryValues_EqualSpanFunctions_AndMeansAreTheirWeightedMeans(RankingTieRule rule)
     {
         var mlContext = new MLContext(seed: 1);
         // Query weight 1 + q mod 3, constant within each query.
@@ -139,11 +142,13 @@ public sealed class RankingEvaluatorTests
         {
             QueryWeightColumnName = "Weight",
             MapMrrErrTruncationLevel = 5,
-            MetricOptions = new RankingMetricOptions { TieRule = RankingTieRule.Averaged },
+            MetricOptions = new RankingMetricOptions { TieRule = rule, RelevanceThreshold = 2 },
         };
         var m = mlContext.Ranking.EvaluateRanking(view, scoreColumnName: "ScoreDouble", options: options);
         var (labels, scores, offsets) = RankingTestData.FormulaSet();
         var o = options.MetricOptions;
+        // ERR's L is the largest label of all queries (4), not the query's own.
+        var errOptions = new RankingMetricOptions { TieRule = rule, ErrMaximumLabel = 4 };
         double weightSum = 0, ndcg10 = 0, err = 0;
         for (int q = 0; q < 40; q++)
         {
@@ -160,10 +165,8 @@ public sealed class RankingEvaluatorTests
             }
             Assert.AreEqual(RankingMeasures.AveragePrecision(l, s, 5, o), pq.AveragePrecision, 1e-15);
             Assert.AreEqual(RankingMeasures.ReciprocalRank(l, s, 5, o), pq.ReciprocalRank, 1e-15);
-            // ERR's L is the largest label of all queries (4), not the query's own.
             double queryErr = pq.ExpectedReciprocalRank;
-            Assert.AreEqual(RankingMeasures.ExpectedReciprocalRank(l, s, 5, new RankingMetricOptions { TieRule = RankingTieRule.Averaged, ErrMaximumLabel = 4 }),
-                queryErr, 1e-15);
+            Assert.AreEqual(RankingMeasures.ExpectedReciprocalRank(l, s, 5, errOptions), queryErr, 1e-15);
             weightSum += pq.Weight;
             ndcg10 += pq.Weight * pq.NormalizedDiscountedCumulativeGains[9];
             err += pq.Weight * queryErr;
@@ -173,6 +176,8 @@ public sealed class RankingEvaluatorTests
         Assert.AreEqual(err / weightSum, meanErr, 1e-14);
         var weights = Enumerable.Range(0, 40).Select(q => (double)(1 + q % 3)).ToArray();
         Assert.AreEqual(m.GetNdcg(10), RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, offsets, 10, o, weights), 1e-14);
+        Assert.AreEqual(m.MeanAveragePrecision, RankingMeasures.Mean(RankingMeasure.AveragePrecision, labels, scores, offsets, 5, o, weights), 1e-14);
+        Assert.AreEqual(m.MeanReciprocalRank, RankingMeasures.Mean(RankingMeasure.ReciprocalRank, labels, scores, offsets, 5, o, weights), 1e-14);
         Assert.IsTrue(m.IsWeighted);
         StringAssert.Contains(m.ToString(), "NDCG@10");
     }

@@ -221,6 +221,26 @@ public sealed class RankingMeasuresTests
     }
 
     [TestMethod]
+    public void PessimisticAndOptimistic_FractionalAndLargeLabels_OrderTiesByLabel()
+    {
+        // Labels that do not fit the packed (score, label, index) key: fractional, and above 255. One tie group of
+        // three at score 1 (labels 0.5, 300, 2), then label 1 alone at score 0. Linear gain, so DCG is hand-checkable.
+        float[] labels = [0.5f, 300, 2, 1];
+        float[] scores = [1, 1, 1, 0];
+        var linear = new RankingMetricOptions { Gain = RankingGain.Linear, TieRule = RankingTieRule.Pessimistic };
+        // Pessimistic: 0.5, 2, 300, 1 -> 0.5 + 2/log2(3) + 300/2 + 1/log2(5).
+        Assert.AreEqual(0.5 + 2 / Math.Log2(3) + 150 + 1 / Math.Log2(5), RankingMeasures.Dcg(labels, scores, 4, linear), 1e-12);
+        Assert.AreEqual(0.5 + 2 / Math.Log2(3) + 150 + 1 / Math.Log2(5), RankingMeasures.Dcg(labels, scores.Select(x => (double)x).ToArray(), 4, linear), 1e-12);
+        var optimistic = new RankingMetricOptions { Gain = RankingGain.Linear, TieRule = RankingTieRule.Optimistic };
+        // Optimistic: 300, 2, 0.5, 1.
+        Assert.AreEqual(300 + 2 / Math.Log2(3) + 0.5 / 2 + 1 / Math.Log2(5), RankingMeasures.Dcg(labels, scores, 4, optimistic), 1e-12);
+        // Whole labels below 256 take the packed path: the same orders.
+        float[] small = [1, 4, 2, 1];
+        var table = new RankingMetricOptions { Gain = RankingGain.Linear, TieRule = RankingTieRule.Pessimistic };
+        Assert.AreEqual(1 + 2 / Math.Log2(3) + 4 / 2.0 + 1 / Math.Log2(5), RankingMeasures.Dcg(small, scores, 4, table), 1e-12);
+    }
+
+    [TestMethod]
     public void LargeQuery_AllRulesAgreeWithoutTies_AndAveragedIsBetweenPessimisticAndOptimistic()
     {
         var random = new Random(7);
