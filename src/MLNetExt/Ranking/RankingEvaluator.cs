@@ -56,8 +56,12 @@ internal static class RankingEvaluator
                 (kept.SkippedQueries > 0 ? $"; {kept.SkippedQueries} queries had no other row and are left out." : "."));
         }
         var stats = RankingGroupStatistics.Compute(kept.Labels, kept.Offsets, kept.GroupIds);
-        if (stats.GroupCount > 0)
-            stats.Log(channel, "every order gives them the same value");
+        // The counts are in the metrics; the log only traces them (an evaluator is not the place to warn about the data).
+        foreach (string? line in new[] { stats.DescribeSingleDocumentGroups(), stats.DescribeAllEqualLabelGroups() })
+        {
+            if (line is not null)
+                channel.Trace(line + ": every order gives them the same value.");
+        }
         double errMaximum = conventions.ErrMaximumLabel ?? RankingKernels.MaximumLabel(kept.Labels);
 
         var results = ScoreQueries(kept, options, errMaximum);

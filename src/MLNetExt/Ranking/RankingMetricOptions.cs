@@ -29,7 +29,11 @@ public enum RankingTieRule
 /// <summary>What NDCG (and average precision) is for a query whose ideal DCG is 0 (no document has a gain).</summary>
 public enum IdcgZeroPolicy
 {
-    /// <summary>The query counts as 1: LightGBM's <c>ndcg</c> and <c>map</c> metrics, XGBoost's <c>ndcg</c>, allRank's metric. The default.</summary>
+    /// <summary>
+    /// The query counts as 1: LightGBM's <c>ndcg</c> and <c>map</c> metrics, XGBoost's <c>ndcg</c>, allRank's metric. The
+    /// default. With query weights it counts as its weight times 1 (LightGBM's <c>ndcg</c> adds an unweighted 1 for
+    /// such a query while dividing by the sum of weights; <c>rank_metric.hpp</c> @bae0b7b).
+    /// </summary>
     One,
 
     /// <summary>The query counts as 0: ML.NET's ranking evaluator, scikit-learn's <c>ndcg_score</c>, XGBoost's <c>ndcg-</c>.</summary>

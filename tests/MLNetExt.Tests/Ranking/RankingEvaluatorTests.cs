@@ -88,7 +88,8 @@ public sealed class RankingEvaluatorTests
         Assert.IsTrue(double.IsNaN(excluded.PerQuery[0].NormalizedDiscountedCumulativeGains[0]));
     }
 
-    // Oracle for the formula set (RankingTestData.FormulaSet), /tmp script run with /usr/bin/python3, numpy and
+    // Oracle for the formula set (RankingTestData.FormulaSet), an offline script (not in the repository) run with
+    // /usr/bin/python3, numpy and
     // scikit-learn 1.x: LightGBM's rule is a numpy port of src/metric/rank_metric.hpp and dcg_calculator.cpp @bae0b7b
     // (np.argsort(-s, kind='stable'), label_gain 2^l - 1, discount 1/log2(2 + i), k capped at n, a query whose max DCG is
     // 0 counts 1) and of map_metric.hpp (relevant = label > 0.5, divided by min(npos, k), no positive -> 1);

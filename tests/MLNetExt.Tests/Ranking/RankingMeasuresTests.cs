@@ -320,6 +320,50 @@ public sealed class RankingMeasuresTests
     }
 
     [TestMethod]
+    public void Mean_WeightsExclusionAndPerQueryValues_ByHand()
+    {
+        // Query 0: labels [1, 0], scores [0, 1] -> NDCG@2 = (1/log2(3)) / 1; query 1: all zero; query 2: [2, 1] ranked right -> 1.
+        float[] labels = [1, 0, 0, 0, 2, 1];
+        double[] scores = [0, 1, 5, 4, 3, 2];
+        int[] offsets = [0, 2, 4, 6];
+        double first = 1 / Math.Log2(3);
+        var perQuery = new double[3];
+        Assert.AreEqual((first + 1 + 1) / 3, RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, offsets, 2, perQuery: perQuery), 1e-15);
+        CollectionAssert.AreEqual(new[] { first, 1, 1 }, perQuery);
+        var exclude = new RankingMetricOptions { IdcgZeroPolicy = IdcgZeroPolicy.Exclude };
+        Assert.AreEqual((first + 1) / 2, RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, offsets, 2, exclude, perQuery: perQuery), 1e-15);
+        Assert.IsTrue(double.IsNaN(perQuery[1]));
+        // Weights 3, 5, 1: (3 first + 5 * 1 + 1 * 1) / 9; excluding query 1: (3 first + 1) / 4.
+        double[] weights = [3, 5, 1];
+        Assert.AreEqual((3 * first + 6) / 9, RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, offsets, 2, queryWeights: weights), 1e-15);
+        Assert.AreEqual((3 * first + 1) / 4, RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, offsets, 2, exclude, weights), 1e-15);
+        // Every query excluded: NaN.
+        Assert.IsTrue(double.IsNaN(RankingMeasures.Mean(RankingMeasure.Ndcg, new float[] { 0, 0 }, new double[] { 1, 2 }, new[] { 0, 2 }, 2, exclude)));
+        // MRR: 1/2, 0, 1.
+        Assert.AreEqual(0.5, RankingMeasures.Mean(RankingMeasure.ReciprocalRank, labels, scores, offsets, int.MaxValue), 1e-15);
+    }
+
+    [TestMethod]
+    public void Mean_BadOffsetsAndWeights_ThrowNamingThem()
+    {
+        float[] labels = [1, 0, 2];
+        double[] scores = [1, 2, 3];
+        var e = Assert.ThrowsExactly<ArgumentException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, new[] { 0, 2, 2, 3 }, 5));
+        StringAssert.Contains(e.Message, "query 1 is rows [2, 2)");
+        e = Assert.ThrowsExactly<ArgumentException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, new[] { 0, 2 }, 5));
+        StringAssert.Contains(e.Message, "The last offset must be the row count 3; got 2");
+        e = Assert.ThrowsExactly<ArgumentException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, new[] { 1, 3 }, 5));
+        StringAssert.Contains(e.Message, "offsets[0] must be 0; got 1");
+        e = Assert.ThrowsExactly<ArgumentException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, new[] { 0, 1, 3 }, 5, queryWeights: new[] { 1.0, -2 }));
+        StringAssert.Contains(e.Message, "queryWeights[1] is -2");
+        e = Assert.ThrowsExactly<ArgumentException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, new float[] { 1, -1, 2 }, scores, new[] { 0, 1, 3 }, 5));
+        StringAssert.Contains(e.Message, "labels[1] (query 1) is -1");
+        e = Assert.ThrowsExactly<ArgumentException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, new[] { 0, 1, 3 }, 5, perQuery: new double[3]));
+        StringAssert.Contains(e.Message, "perQuery must be empty or have one slot per query (2); got 3");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores, new[] { 0, 3 }, 0));
+    }
+
+    [TestMethod]
     public void BadOptions_ThrowNamingTheOption()
     {
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new RankingMetricOptions { RelevanceThreshold = 0 });
