@@ -5,6 +5,7 @@
 //                calibrators on 1 million scored rows; multiclass temperature scaling on CIFAR-10 softmax outputs
 //   persistence  the persistence choice: MLNetExt's loader bridge against the same temperature expressed as
 //                ML.NET's own Expression transform (save, load, transform, file size, bit identity, typed state)
+//   libsvm       LoadFromLibSvm's MB/s on a ~200 MB MSLR-like file; ML.NET's LoadFromSvmLightFile where it works
 //   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
 //                Ranking.Evaluate, and the span function's queries per second and allocations
 //   all          every suite
@@ -19,6 +20,7 @@ var suites = new Dictionary<string, Action>
     ["ece"] = EceSuite.Run,
     ["calibrators"] = CalibratorSuite.Run,
     ["persistence"] = PersistenceSuite.Run,
+    ["libsvm"] = LibSvmSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
 };
 if (suite == "all")

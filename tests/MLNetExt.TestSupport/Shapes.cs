@@ -5,7 +5,7 @@ using MLNetExt.Interop;
 namespace MLNetExt.Tests.Support;
 
 /// <summary>An estimator input shape from a schema (ML.NET's own <c>SchemaShape.Create</c> is internal).</summary>
-internal static class Shapes
+public static class Shapes
 {
     public static SchemaShape From(DataViewSchema schema)
         => new(schema.Select(c => c.Type switch
