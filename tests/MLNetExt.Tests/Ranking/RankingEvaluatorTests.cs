@@ -1,7 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
+using MLNetExt.Data;
 using MLNetExt.Ranking;
+using MLNetExt.Tests.Support;
 using MLRankingEvaluatorOptions = Microsoft.ML.Data.RankingEvaluatorOptions;
 
 namespace MLNetExt.Tests.Ranking;
@@ -50,6 +52,36 @@ public sealed class RankingEvaluatorTests
         });
         Assert.AreEqual(three.NormalizedDiscountedCumulativeGains[2], oursThree.GetNdcg(3), 1e-12);
         Assert.AreEqual(three.NormalizedDiscountedCumulativeGains[0], oursThree.GetNdcg(1), 1e-12);
+    }
+
+    [TestMethod]
+    public void MLNetConventions_EqualMLNetRankingEvaluate_OnLtrSample()
+    {
+        // data/ltr (LightGBM's lambdarank example): FastTree trained on rank.train scores rank.test (50 queries).
+        var mlContext = new MLContext(seed: 1);
+        var views = mlContext.Data.LoadFromLibSvm([TestData.Path("ltr/rank.train"), TestData.Path("ltr/rank.test")]);
+        var model = mlContext.Ranking.Trainers.FastTree(new FastTreeRankingTrainer.Options { NumberOfTrees = 30 }).Fit(views[0]);
+        var scored = model.Transform(views[1]);
+
+        var theirs = mlContext.Ranking.Evaluate(scored);
+        var ours = mlContext.Ranking.EvaluateRanking(scored, options: new RankingEvaluationOptions { MetricOptions = RankingMetricOptions.MLNet });
+        for (int k = 0; k < 10; k++)
+        {
+            Assert.AreEqual(theirs.NormalizedDiscountedCumulativeGains[k], ours.NormalizedDiscountedCumulativeGains[k], 1e-12, $"NDCG@{k + 1}");
+            Assert.AreEqual(theirs.DiscountedCumulativeGains[k], ours.DiscountedCumulativeGains[k], 1e-9, $"DCG@{k + 1}");
+        }
+        Assert.AreEqual(50, ours.QueryCount);
+        Assert.AreEqual(768, ours.RowCount);
+
+        // The same scores through the span function under LightGBM's conventions.
+        var reader = new DataViewColumnReader(scored, "Test");
+        var label = reader.AddRelevanceLabel("Label", "label");
+        var score = reader.AddScalar("Score", "score", ValueRule.Finite);
+        var group = reader.AddId("GroupId", "group");
+        reader.Read();
+        var offsets = GroupBoundaries.FromRuns(group.Values, "GroupId").Offsets;
+        var lightGbm = mlContext.Ranking.EvaluateRanking(scored);
+        Assert.AreEqual(RankingMeasures.Mean(RankingMeasure.Ndcg, label.Values, score.Values, offsets, 10), lightGbm.GetNdcg(10), 1e-15);
     }
 
     [TestMethod]
