@@ -33,8 +33,13 @@ internal static class RankingEvaluator
         var scoreType = SchemaChecks.Find(data.Schema, scoreColumnName, "score").Type;
         if (scoreType != NumberDataViewType.Single && scoreType != NumberDataViewType.Double)
             throw SchemaChecks.Mismatch("score", scoreColumnName, "Single or Double", scoreType);
-        var score = reader.AddScalar(scoreColumnName, "score", ValueRule.Any);
-        var group = reader.AddId(rowGroupColumnName, "group");
+        // Typed reads where the type allows (no conversion per value): a Single or Double score (NaN is allowed: such
+        // rows are skipped below), and a UInt32 key group (ML.NET's usual GroupId), checked for missing keys below.
+        var floatScore = scoreType == NumberDataViewType.Single ? reader.AddColumn<float>(scoreColumnName, "score") : null;
+        var doubleScore = floatScore is null ? reader.AddColumn<double>(scoreColumnName, "score") : null;
+        bool uintKeyGroup = SchemaChecks.Find(data.Schema, rowGroupColumnName, "group").Type is KeyDataViewType { RawType: var raw } && raw == typeof(uint);
+        var keyGroup = uintKeyGroup ? reader.AddColumn<uint>(rowGroupColumnName, "group") : null;
+        var group = uintKeyGroup ? null : reader.AddId(rowGroupColumnName, "group");
         ScalarColumn? weight = null;
         if (options.QueryWeightColumnName is { } weightColumnName)
         {
@@ -45,11 +50,13 @@ internal static class RankingEvaluator
         }
         reader.Read(channel);
 
-        var groups = GroupBoundaries.FromRuns(group.Values, rowGroupColumnName);
+        var groups = GroupBoundaries.FromRuns(group?.Values ?? KeyGroupIds(keyGroup!.Values, rowGroupColumnName), rowGroupColumnName);
         CheckLabels(label.Values, labelColumnName, conventions);
         var queryWeights = weight is null ? null : QueryWeights(weight.Values, groups, options.QueryWeightColumnName!, rowGroupColumnName);
 
-        var kept = DropNaNScores(label.Values, score.Values, groups, queryWeights);
+        var kept = floatScore is not null
+            ? DropNaNScores<float>(label.Values, floatScore.Values, groups, queryWeights)
+            : DropNaNScores<double>(label.Values, doubleScore!.Values, groups, queryWeights);
         if (kept.SkippedRows > 0)
         {
             channel.Warning($"Skipped {kept.SkippedRows} of {reader.RowCount} rows whose score in '{scoreColumnName}' is NaN" +
@@ -68,6 +75,19 @@ internal static class RankingEvaluator
         var metrics = Summarize(kept, options, errMaximum, results, stats);
         channel.Trace($"Ranking evaluation of {metrics.QueryCount} queries: NDCG@{options.MaximumLevel} {metrics.GetNdcg(options.MaximumLevel):0.000000}.");
         return metrics;
+    }
+
+    /// <summary>Key values as identifiers; a missing key (0) is an error naming the row, as <see cref="IdColumn"/> reports it.</summary>
+    private static long[] KeyGroupIds(uint[] keys, string columnName)
+    {
+        var ids = new long[keys.Length];
+        for (int row = 0; row < keys.Length; row++)
+        {
+            if (keys[row] == 0)
+                throw new InvalidOperationException($"Group column '{columnName}' has a missing key value at row {row}; {ComponentName} expects a defined group.");
+            ids[row] = keys[row];
+        }
+        return ids;
     }
 
     /// <summary>Checks the labels against the gain (a table needs whole numbers inside it) and a stated ERR grade, naming the row.</summary>
@@ -126,7 +146,10 @@ internal static class RankingEvaluator
     internal sealed class KeptData
     {
         public required float[] Labels { get; init; }
-        public required double[] Scores { get; init; }
+        /// <summary>Single scores (as read), or null when <see cref="DoubleScores"/> holds them.</summary>
+        public float[]? FloatScores { get; init; }
+        /// <summary>Double scores, or null when <see cref="FloatScores"/> holds them.</summary>
+        public double[]? DoubleScores { get; init; }
         public required int[] Offsets { get; init; }
         public required long[] GroupIds { get; init; }
         public required int[] FirstRows { get; init; }
@@ -137,17 +160,19 @@ internal static class RankingEvaluator
         public int QueryCount => Offsets.Length - 1;
     }
 
-    private static KeptData DropNaNScores(float[] labels, double[] scores, GroupBoundaries groups, double[]? weights)
+    private static KeptData DropNaNScores<TScore>(float[] labels, TScore[] scores, GroupBoundaries groups, double[]? weights)
+        where TScore : struct, System.Numerics.IFloatingPointIeee754<TScore>
     {
         long nan = 0;
-        foreach (double s in scores)
-            nan += double.IsNaN(s) ? 1 : 0;
+        foreach (var s in scores)
+            nan += TScore.IsNaN(s) ? 1 : 0;
         if (nan == 0)
         {
             return new KeptData
             {
                 Labels = labels,
-                Scores = scores,
+                FloatScores = scores as float[],
+                DoubleScores = scores as double[],
                 Offsets = groups.Offsets,
                 GroupIds = groups.Ids,
                 FirstRows = groups.Offsets[..^1],
@@ -156,7 +181,7 @@ internal static class RankingEvaluator
             };
         }
         var keptLabels = new float[labels.Length - nan];
-        var keptScores = new double[labels.Length - nan];
+        var keptScores = new TScore[labels.Length - nan];
         var offsets = new List<int> { 0 };
         var ids = new List<long>();
         var firstRows = new List<int>();
@@ -170,7 +195,7 @@ internal static class RankingEvaluator
             int before = n;
             for (int row = start; row < end; row++)
             {
-                if (double.IsNaN(scores[row]))
+                if (TScore.IsNaN(scores[row]))
                     continue;
                 keptLabels[n] = labels[row];
                 keptScores[n] = scores[row];
@@ -190,7 +215,8 @@ internal static class RankingEvaluator
         return new KeptData
         {
             Labels = keptLabels,
-            Scores = keptScores,
+            FloatScores = keptScores as float[],
+            DoubleScores = keptScores as double[],
             Offsets = offsets.ToArray(),
             GroupIds = ids.ToArray(),
             FirstRows = firstRows.ToArray(),
@@ -248,7 +274,10 @@ internal static class RankingEvaluator
             var s = RankingScratch.ForCurrentThread(n);
             var keys = s.Keys.AsSpan(0, n);
             var order = s.Order.AsSpan(0, n);
-            RankingKernels.Rank(labels, data.Scores.AsSpan(start, n), conventions.TieRule, keys, order);
+            if (data.FloatScores is { } floatScores)
+                RankingKernels.Rank(labels, floatScores.AsSpan(start, n), conventions.TieRule, keys, order);
+            else
+                RankingKernels.Rank(labels, data.DoubleScores.AsSpan(start, n), conventions.TieRule, keys, order);
 
             // DCG and ideal DCG up to min(K, n) (both are flat beyond the list), in the work buffer (2 n values).
             int limit = Math.Min(maxLevel, n);

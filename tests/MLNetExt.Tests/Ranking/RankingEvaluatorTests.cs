@@ -299,6 +299,22 @@ public sealed class RankingEvaluatorTests
             options: new RankingEvaluationOptions { MetricOptions = RankingMetricOptions.MLNet }));
         StringAssert.Contains(i.Message, "Label column 'Label' has 2.5 at row 4; the gain table table [0, 3, 7, 15, 31] of RankingMetricOptions.Gain needs whole-number labels 0..4");
 
+        // A missing key in the group column (the text loader maps a value outside the key range to key 0).
+        string file = Path.Combine(Path.GetTempPath(), $"rankeval-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(file, ["1,0.5,0", "0,0.2,0", "2,0.9,7"]);
+        try
+        {
+            var loader = mlContext.Data.CreateTextLoader(
+                [new TextLoader.Column("Label", DataKind.Single, 0), new TextLoader.Column("Score", DataKind.Single, 1),
+                 new TextLoader.Column("GroupId", DataKind.UInt32, 2) { KeyCount = new KeyCount(5) }], separatorChar: ',');
+            i = Assert.ThrowsExactly<InvalidOperationException>(() => mlContext.Ranking.EvaluateRanking(loader.Load(file)));
+            StringAssert.Contains(i.Message, "Group column 'GroupId' has a missing key value at row 2");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
         var o = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new RankingEvaluationOptions { TruncationLevels = [0, 3] });
         Assert.AreEqual(nameof(RankingEvaluationOptions.TruncationLevels), o.ParamName);
         StringAssert.Contains(o.Message, "got 0");
