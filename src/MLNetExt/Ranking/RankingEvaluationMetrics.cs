@@ -14,7 +14,7 @@ namespace MLNetExt.Ranking;
 public sealed class RankingEvaluationMetrics
 {
     internal RankingEvaluationMetrics(RankingEvaluationOptions options, double[] ndcg, double[] dcg, double map, double mrr, double err,
-        double errMaximumLabel, RankingQueryMetrics[] perQuery, Counts counts)
+        double errMaximumLabel, int queryCount, Func<RankingQueryMetrics[]> perQuery, Counts counts)
     {
         Options = options;
         NormalizedDiscountedCumulativeGains = Array.AsReadOnly(ndcg);
@@ -23,8 +23,8 @@ public sealed class RankingEvaluationMetrics
         MeanReciprocalRank = mrr;
         ExpectedReciprocalRank = err;
         ErrMaximumLabel = errMaximumLabel;
-        PerQuery = Array.AsReadOnly(perQuery);
-        QueryCount = perQuery.Length;
+        _perQuery = new Lazy<IReadOnlyList<RankingQueryMetrics>>(() => Array.AsReadOnly(perQuery()), LazyThreadSafetyMode.ExecutionAndPublication);
+        QueryCount = queryCount;
         RowCount = counts.Rows;
         SkippedRowCount = counts.SkippedRows;
         SkippedQueryCount = counts.SkippedQueries;
@@ -34,6 +34,8 @@ public sealed class RankingEvaluationMetrics
         NoRelevantDocumentQueryCount = counts.NoRelevant;
         IsWeighted = options.QueryWeightColumnName is not null;
     }
+
+    private readonly Lazy<IReadOnlyList<RankingQueryMetrics>> _perQuery;
 
     internal readonly record struct Counts(long Rows, long SkippedRows, int SkippedQueries, int SingleDocument, int AllEqualLabel, int IdcgZero, int NoRelevant);
 
@@ -62,8 +64,8 @@ public sealed class RankingEvaluationMetrics
     /// <summary>The largest grade L used by ERR: the stated one, or the largest label of the evaluated rows.</summary>
     public double ErrMaximumLabel { get; }
 
-    /// <summary>Each evaluated query's values, in data order.</summary>
-    public IReadOnlyList<RankingQueryMetrics> PerQuery { get; }
+    /// <summary>Each evaluated query's values, in data order (built when first read).</summary>
+    public IReadOnlyList<RankingQueryMetrics> PerQuery => _perQuery.Value;
 
     /// <summary>Queries evaluated (those with at least one row whose score is not NaN).</summary>
     public int QueryCount { get; }

@@ -363,6 +363,20 @@ internal static class RankingEvaluator
         ap = relevant == 0 ? double.NaN : apSum / Math.Min(relevant, cascadeLimit);
     }
 
+    /// <summary>The per-query objects, built when <see cref="RankingEvaluationMetrics.PerQuery"/> is first read.</summary>
+    private static RankingQueryMetrics[] PerQuery(KeptData data, int levels, QueryValues values)
+    {
+        var perQuery = new RankingQueryMetrics[data.QueryCount];
+        for (int q = 0; q < perQuery.Length; q++)
+        {
+            int row = q * levels;
+            perQuery[q] = new RankingQueryMetrics(data.GroupIds[q], data.FirstRows[q], data.Offsets[q + 1] - data.Offsets[q],
+                data.SkippedRowsPerQuery[q], data.Weights?[q] ?? 1, values.Ndcg.AsSpan(row, levels).ToArray(), values.Dcg.AsSpan(row, levels).ToArray(),
+                values.AveragePrecision[q], values.ReciprocalRank[q], values.ExpectedReciprocalRank[q], values.IdcgZero[q]);
+        }
+        return perQuery;
+    }
+
     private static RankingEvaluationMetrics Summarize(KeptData data, RankingEvaluationOptions options, double errMaximum, QueryValues values,
         RankingGroupStatistics stats)
     {
@@ -370,7 +384,6 @@ internal static class RankingEvaluator
         int levels = options.TruncationLevels.Count;
         var ndcg = new double[levels];
         var dcg = new double[levels];
-        var perQuery = new RankingQueryMetrics[queries];
         // Sums in query order (the same whatever thread scored each query).
         double ndcgWeight = 0, allWeight = 0, apWeight = 0, ap = 0, rr = 0, err = 0;
         int idcgZero = 0, noRelevant = 0;
@@ -397,9 +410,6 @@ internal static class RankingEvaluator
             err += w * values.ExpectedReciprocalRank[q];
             idcgZero += values.IdcgZero[q] ? 1 : 0;
             noRelevant += values.NoRelevant[q] ? 1 : 0;
-            perQuery[q] = new RankingQueryMetrics(data.GroupIds[q], data.FirstRows[q], data.Offsets[q + 1] - data.Offsets[q],
-                data.SkippedRowsPerQuery[q], w, values.Ndcg.AsSpan(row, levels).ToArray(), values.Dcg.AsSpan(row, levels).ToArray(),
-                values.AveragePrecision[q], values.ReciprocalRank[q], values.ExpectedReciprocalRank[q], values.IdcgZero[q]);
         }
         for (int j = 0; j < levels; j++)
         {
@@ -412,6 +422,6 @@ internal static class RankingEvaluator
             apWeight > 0 ? ap / apWeight : double.NaN,
             allWeight > 0 ? rr / allWeight : double.NaN,
             allWeight > 0 ? err / allWeight : double.NaN,
-            errMaximum, perQuery, counts);
+            errMaximum, queries, () => PerQuery(data, levels, values), counts);
     }
 }
