@@ -1,5 +1,12 @@
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetExt.Serialization;
+
+[assembly: PersistentComponent(typeof(MLNetExt.Training.RankingModelLoader))]
+[assembly: PersistentComponent(typeof(MLNetExt.Training.BinaryClassificationModelLoader))]
+[assembly: PersistentComponent(typeof(MLNetExt.Training.MulticlassClassificationModelLoader))]
 
 namespace MLNetExt.Training;
 
@@ -20,6 +27,8 @@ public sealed class RankingModelTransformer<TModel> : TrainedModelTransformer<TM
     }
 
     private protected override string Task => ScoreAnnotations.Ranking;
+
+    private protected override ComponentFormat Format => RankingModelLoader.Format;
 
     private protected override IReadOnlyList<OutputColumn> Outputs => _outputs;
 
@@ -50,6 +59,8 @@ public sealed class BinaryClassificationModelTransformer<TModel> : TrainedModelT
     }
 
     private protected override string Task => ScoreAnnotations.BinaryClassification;
+
+    private protected override ComponentFormat Format => BinaryClassificationModelLoader.Format;
 
     private protected override IReadOnlyList<OutputColumn> Outputs => _outputs;
 
@@ -96,6 +107,15 @@ public sealed class MulticlassClassificationModelTransformer<TModel> : TrainedMo
 
     private protected override string Task => ScoreAnnotations.MulticlassClassification;
 
+    private protected override ComponentFormat Format => MulticlassClassificationModelLoader.Format;
+
+    private protected override void SaveBinding(ModelStateWriter writer)
+    {
+        writer.Write(ClassCount);
+        writer.Write(ClassNames is not null);
+        ClassNames?.Save(writer);
+    }
+
     private protected override IReadOnlyList<OutputColumn> Outputs => _outputs;
 
     private protected override void AddAnnotations(int index, DataViewSchema.Annotations.Builder builder)
@@ -135,5 +155,79 @@ public sealed class MulticlassClassificationModelTransformer<TModel> : TrainedMo
                 best = j;
         }
         return (uint)(best + 1);
+    }
+}
+
+/// <summary>Reads what <see cref="TrainedModelTransformer{TModel}"/> saves and builds the transformer for the model's type.</summary>
+internal static class ModelTransformerLoading
+{
+    /// <summary>The feature column, then the model's package and section id; the model itself comes after the task's binding.</summary>
+    public static (string FeatureColumn, string Assembly, string ModelId) ReadHeader(ModelStateReader reader)
+        => (reader.ReadNonEmptyString("the feature column name"), reader.ReadNonEmptyString("the model's package"),
+            reader.ReadNonEmptyString("the model's section id"));
+
+    /// <summary>Reads the model section named by the header.</summary>
+    public static object ReadModel(ModelStateReader reader, string assembly, string modelId)
+    {
+        if (!ComponentRegistry.TryFindSection(modelId, assembly, out _, out var load))
+        {
+            throw new InvalidDataException(
+                $"This model contains the MLNetExt model parameters '{modelId}' (package {assembly}), which this version of {assembly} " +
+                $"does not know. It was probably saved by a newer version: upgrade the MLNetExt packages.");
+        }
+        return load(reader);
+    }
+
+    /// <summary>Creates <paramref name="generic"/> closed over the model's type with the given constructor arguments.</summary>
+    public static ITransformer Create(Type generic, object model, params object?[] arguments)
+    {
+        var type = generic.MakeGenericType(model.GetType());
+        return (ITransformer)Activator.CreateInstance(type, BindingFlags.Instance | BindingFlags.NonPublic, null, [model, .. arguments], null)!;
+    }
+}
+
+/// <summary>Loads every <see cref="RankingModelTransformer{TModel}"/>.</summary>
+internal sealed class RankingModelLoader : IComponentLoader
+{
+    // Version 1: feature column, model package and id, model section.
+    public static ComponentFormat Format { get; } = new("MLNetExt.Training.RankingModel", 1);
+
+    public static ITransformer Load(IHostEnvironment env, ModelStateReader reader)
+    {
+        var (features, assembly, id) = ModelTransformerLoading.ReadHeader(reader);
+        var model = ModelTransformerLoading.ReadModel(reader, assembly, id);
+        return ModelTransformerLoading.Create(typeof(RankingModelTransformer<>), model, features);
+    }
+}
+
+/// <summary>Loads every <see cref="BinaryClassificationModelTransformer{TModel}"/>.</summary>
+internal sealed class BinaryClassificationModelLoader : IComponentLoader
+{
+    // Version 1: feature column, model package and id, model section.
+    public static ComponentFormat Format { get; } = new("MLNetExt.Training.BinaryClassificationModel", 1);
+
+    public static ITransformer Load(IHostEnvironment env, ModelStateReader reader)
+    {
+        var (features, assembly, id) = ModelTransformerLoading.ReadHeader(reader);
+        var model = ModelTransformerLoading.ReadModel(reader, assembly, id);
+        return ModelTransformerLoading.Create(typeof(BinaryClassificationModelTransformer<>), model, features);
+    }
+}
+
+/// <summary>Loads every <see cref="MulticlassClassificationModelTransformer{TModel}"/>.</summary>
+internal sealed class MulticlassClassificationModelLoader : IComponentLoader
+{
+    // Version 1: feature column, model package and id, class count, class names (flag + values), model section.
+    public static ComponentFormat Format { get; } = new("MLNetExt.Training.MulticlassClassificationModel", 1);
+
+    public static ITransformer Load(IHostEnvironment env, ModelStateReader reader)
+    {
+        var (features, assembly, id) = ModelTransformerLoading.ReadHeader(reader);
+        int classCount = reader.ReadInt32("the class count", 2, int.MaxValue);
+        var names = reader.ReadBoolean() ? LabelKeyValues.Load(reader, classCount) : null;
+        var model = ModelTransformerLoading.ReadModel(reader, assembly, id);
+        var transformer = ModelTransformerLoading.Create(typeof(MulticlassClassificationModelTransformer<>), model, features, names);
+        reader.Check(((IVectorScorer)model).OutputCount == classCount, $"the model scores {((IVectorScorer)model).OutputCount} classes, not {classCount}");
+        return transformer;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Data;
+using MLNetExt.Serialization;
 
 namespace MLNetExt.Training;
 
@@ -17,7 +18,7 @@ namespace MLNetExt.Training;
 /// are both accepted. Not meant to be derived from outside MLNetExt.
 /// </remarks>
 /// <typeparam name="TModel">The model parameters: immutable, with what users inspect as read-only properties.</typeparam>
-public abstract class TrainedModelTransformer<TModel> : RowToRowTransformer, ISingleFeaturePredictionTransformer<TModel>
+public abstract class TrainedModelTransformer<TModel> : RowToRowTransformer, ISingleFeaturePredictionTransformer<TModel>, IPersistentComponent
     where TModel : class
 {
     private protected TrainedModelTransformer(TModel model, string featureColumnName)
@@ -25,6 +26,8 @@ public abstract class TrainedModelTransformer<TModel> : RowToRowTransformer, ISi
         Model = Guard.NotNull(model, nameof(model));
         Scorer = model as IVectorScorer
             ?? throw new ArgumentException($"{model.GetType().Name} does not score feature vectors.", nameof(model));
+        if (model is not IPersistentSection)
+            throw new ArgumentException($"{model.GetType().Name} cannot be saved with the model.", nameof(model));
         FeatureColumnName = Guard.ColumnName(featureColumnName, nameof(featureColumnName));
         FeatureColumnType = new VectorDataViewType(NumberDataViewType.Single, Scorer.FeatureCount);
     }
@@ -61,6 +64,30 @@ public abstract class TrainedModelTransformer<TModel> : RowToRowTransformer, ISi
     private protected abstract Delegate MakeGetter(int index, Func<double[]> evaluate);
 
     private protected override RowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    /// <summary>The format of the task's transformers (one id per task, whatever the model type).</summary>
+    private protected abstract ComponentFormat Format { get; }
+
+    ComponentFormat IPersistentComponent.PersistedFormat => Format;
+
+    /// <summary>
+    /// Writes the feature column, which model type the state holds (its package and section id), the task's own
+    /// binding (<see cref="SaveBinding"/>), then the model parameters as a section with their own format version.
+    /// </summary>
+    void IPersistentComponent.SaveState(ModelStateWriter writer)
+    {
+        var section = (IPersistentSection)Model;
+        writer.Write(FeatureColumnName);
+        writer.Write(Model.GetType().Assembly.GetName().Name!);
+        writer.Write(section.SectionFormat.Id);
+        SaveBinding(writer);
+        writer.WriteSection(section);
+    }
+
+    /// <summary>Writes what the task needs besides the model (class names); nothing by default.</summary>
+    private protected virtual void SaveBinding(ModelStateWriter writer)
+    {
+    }
 
     /// <summary>A new output column.</summary>
     private protected readonly record struct OutputColumn(string Name, DataViewType Type, string ValueKind);

@@ -54,7 +54,9 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
         _options.Validate();
         _component = component;
         _task = task;
-        _seed = _options.Seed ?? env.Register(component).Rand.Next(); // TODO(merge): the shared seed resolver
+        if (task == PredictionTask.Ranking && options is not RankingTrainerOptionsBase)
+            throw new ArgumentException($"The options of a ranking trainer derive from {nameof(RankingTrainerOptionsBase)}.", nameof(options));
+        _seed = Numerics.SeedResolver.Resolve(env, _options.Seed, component);
     }
 
     /// <summary>The seed this trainer uses: Options.Seed, or the one drawn from the MLContext when it was created.</summary>
@@ -109,17 +111,15 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
             if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.IsKey || column.ItemType is not NumberDataViewType)
                 throw SchemaChecks.Mismatch("example weight", weight, "Single or Double", SchemaChecks.Describe(column));
         }
-        if (_options is RankingTrainerOptionsBase ranking)
+        if (_task == PredictionTask.Ranking && _options is RankingTrainerOptionsBase ranking)
         {
             var group = SchemaChecks.Find(inputSchema, ranking.RowGroupColumnName, "group");
             if (group.Kind != SchemaShape.Column.VectorKind.Scalar || !(group.IsKey || group.ItemType is NumberDataViewType))
                 throw SchemaChecks.Mismatch("group", ranking.RowGroupColumnName, "a key type or whole numbers", SchemaChecks.Describe(group));
         }
 
-        var columns = inputSchema.ToDictionary(c => c.Name);
-        foreach (var output in OutputShape(label))
-            columns[output.Name] = output;
-        return new SchemaShape(columns.Values);
+        var outputs = OutputShape(label).ToArray();
+        return new SchemaShape(inputSchema.Where(c => !outputs.Any(o => o.Name == c.Name)).Concat(outputs));
     }
 
     private IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
@@ -178,7 +178,7 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
             if (!SchemaChecks.IsNumericScalar(column.Type))
                 throw SchemaChecks.Mismatch("example weight", weight, $"Single or Double in the {which} data", column.Type);
         }
-        if (_options is RankingTrainerOptionsBase ranking)
+        if (_task == PredictionTask.Ranking && _options is RankingTrainerOptionsBase ranking)
         {
             var group = SchemaChecks.Find(schema, ranking.RowGroupColumnName, "group");
             if (group.Type is not KeyDataViewType && !SchemaChecks.IsNumericScalar(group.Type))

@@ -1,3 +1,5 @@
+using System.Reflection;
+using Microsoft.ML;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
 
@@ -7,7 +9,8 @@ namespace MLNetExt.Tests.Interop;
 /// Guards the bridge to ML.NET's internals (docs/architecture.md, "Persistence"): the shipped MLNetExt.dll uses
 /// exactly the listed internal ML.NET members, each of them exists in the ML.NET assemblies the tests run against,
 /// and only <c>MLNetExt.Interop</c> and <c>MLNetExt.Serialization</c> use them. Bumping Microsoft.ML, or using an
-/// internal anywhere else, fails here first.
+/// internal anywhere else, fails here first. The build's ML.NET version (<c>MicrosoftMLVersion</c>, 5.0.1 by default;
+/// .ci/run also runs these tests built with 6.0.0) is the one resolved against, which the first test checks.
 /// </summary>
 [TestClass]
 public sealed class MLNetBridgeContractTests
@@ -40,6 +43,27 @@ public sealed class MLNetBridgeContractTests
     private static readonly string[] BridgeNamespaces = ["MLNetExt.Interop", "MLNetExt.Serialization"];
 
     [TestMethod]
+    public void Contract_ResolvesAgainstTheMLNetVersionTheTestsWereBuiltWith()
+    {
+        // -p:MicrosoftMLVersion=X restores X for the library and the tests; the resolver below must then find X's
+        // assemblies (not a stale copy), and so must the runtime that runs the other tests.
+        string expected = typeof(MLNetBridgeContractTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "MicrosoftMLVersion").Value!;
+        using var resolver = CreateResolver();
+        foreach (string name in new[] { "Microsoft.ML.Core", "Microsoft.ML.Data" })
+        {
+            var resolved = resolver.Resolve(new AssemblyNameReference(name, new Version(1, 0, 0, 0)));
+            Assert.AreEqual(Path.Combine(AppContext.BaseDirectory, name + ".dll"), resolved.MainModule.FileName, name);
+            string? informational = resolved.CustomAttributes
+                .Single(a => a.AttributeType.Name == nameof(AssemblyInformationalVersionAttribute))
+                .ConstructorArguments[0].Value as string;
+            Assert.AreEqual(expected, informational?.Split('+')[0], $"{name} resolved by the contract test");
+        }
+        string? running = typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        Assert.AreEqual(expected, running?.Split('+')[0], "Microsoft.ML.Data loaded by the test run");
+    }
+
+    [TestMethod]
     public void Library_UsesExactlyTheListedInternals_OnlyInTheBridge()
     {
         var uses = FindInternalUses();
@@ -62,10 +86,8 @@ public sealed class MLNetBridgeContractTests
 
     private static List<(string User, string Member)> FindInternalUses(bool includeUnresolved = false)
     {
-        string directory = AppContext.BaseDirectory;
-        var resolver = new DefaultAssemblyResolver();
-        resolver.AddSearchDirectory(directory);
-        using var assembly = AssemblyDefinition.ReadAssembly(Path.Combine(directory, "MLNetExt.dll"),
+        using var resolver = CreateResolver();
+        using var assembly = AssemblyDefinition.ReadAssembly(Path.Combine(AppContext.BaseDirectory, "MLNetExt.dll"),
             new ReaderParameters { AssemblyResolver = resolver });
         var uses = new List<(string, string)>();
 
@@ -117,6 +139,16 @@ public sealed class MLNetBridgeContractTests
                 Consider(user, field.FieldType);
         }
         return uses;
+    }
+
+    /// <summary>Resolves ML.NET's assemblies from the test's output folder only, where the build copied the restored version.</summary>
+    private static DefaultAssemblyResolver CreateResolver()
+    {
+        var resolver = new DefaultAssemblyResolver();
+        foreach (string directory in resolver.GetSearchDirectories())
+            resolver.RemoveSearchDirectory(directory);
+        resolver.AddSearchDirectory(AppContext.BaseDirectory);
+        return resolver;
     }
 
     /// <summary>"T:", "M:" or "F:" plus the name when the resolved definition is not public; null when it is.</summary>
