@@ -8,6 +8,8 @@
 //   libsvm       LoadFromLibSvm's MB/s on a ~200 MB MSLR-like file; ML.NET's LoadFromSvmLightFile where it works
 //   largestate   a 1 GiB float state saved with Model.Save and loaded with Model.Load, each in a fresh child process:
 //                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
+//   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
+//                Ranking.Evaluate, and the span function's queries per second and allocations
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -22,6 +24,7 @@ var suites = new Dictionary<string, Action>
     ["persistence"] = PersistenceSuite.Run,
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,
+    ["rankeval"] = RankingEvaluationSuite.Run,
 };
 if (suite == "all")
 {

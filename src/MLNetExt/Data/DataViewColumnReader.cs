@@ -81,6 +81,13 @@ internal sealed class DataViewColumnReader
     public ClassLabelColumn AddClassLabel(string columnName, string role, int? classCount)
         => Add(new ClassLabelColumn(this, columnName, role, classCount));
 
+    /// <summary>
+    /// Ranking relevance grades: Single, Double or an integer type (fractional grades allowed), or a key column whose
+    /// key value v is grade v - 1; read as <see cref="float"/>, each finite and &gt;= 0.
+    /// </summary>
+    public RelevanceLabelColumn AddRelevanceLabel(string columnName, string role)
+        => Add(new RelevanceLabelColumn(this, columnName, role));
+
     /// <summary>A group or bag identifier: a key column or a numeric column of whole numbers.</summary>
     public IdColumn AddId(string columnName, string role)
         => Add(new IdColumn(this, columnName, role));
