@@ -4,6 +4,8 @@ using System.Reflection;
 using MLNetExt.Calibration;
 using MLNetExt.Serialization;
 
+using MLNetExt.Tests.Support;
+
 namespace MLNetExt.Tests.Serialization;
 
 /// <summary>
@@ -27,7 +29,7 @@ public sealed class ComponentRegistryTests
         var failures = new ConcurrentBag<string>();
         Parallel.For(0, processes, new ParallelOptions { MaxDegreeOfParallelism = 4 }, run =>
         {
-            var (exitCode, lines, stderr) = RunProbe(["--concurrent", $"{threads}", $"{copies}", .. models]);
+            var (exitCode, lines, stderr) = FreshProcess.RunProbe(["--concurrent", $"{threads}", $"{copies}", .. models]);
             if (exitCode != 0 || lines.Count == 0 || lines[0] != "preloaded=False" || lines.Any(l => l.StartsWith("error=", StringComparison.Ordinal))
                 || !lines.Contains($"loaded={threads * copies * models.Length}"))
             {
@@ -114,28 +116,5 @@ public sealed class ComponentRegistryTests
         foreach (string name in new[] { "System.Private.CoreLib", "MLNetExtras", "Microsoft.ML.Data", "MLNetExt.Anything" })
             Assert.IsFalse(table.TryFind("MLNetExt.Calibration.BetaCalibration", name, out _, out _), name);
         CollectionAssert.AreEqual(new[] { "MLNetExt.Anything" }, asked);
-    }
-
-    /// <summary>Runs tests/MLNetExt.LoadProbe in a new process; its exit code, output lines and error output.</summary>
-    internal static (int ExitCode, List<string> Lines, string Stderr) RunProbe(IEnumerable<string> arguments)
-    {
-        string probe = typeof(ComponentRegistryTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "LoadProbePath").Value!;
-        Assert.IsTrue(File.Exists(probe), $"The load probe is not built at {probe}.");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(probe);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var lines = new List<string>();
-        while (process.StandardOutput.ReadLine() is { } line)
-            lines.Add(line);
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill();
-            Assert.Fail("the probe did not finish in 120 s");
-        }
-        return (process.ExitCode, lines, stderr.Result);
     }
 }

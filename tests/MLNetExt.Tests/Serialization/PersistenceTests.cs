@@ -343,7 +343,7 @@ public sealed class PersistenceTests
 
     private static List<string> RunProbe(IEnumerable<string> arguments)
     {
-        var (exitCode, lines, stderr) = ComponentRegistryTests.RunProbe(arguments);
+        var (exitCode, lines, stderr) = FreshProcess.RunProbe(arguments);
         Assert.AreEqual(0, exitCode, stderr);
         return lines;
     }

@@ -2,7 +2,9 @@ using System.Reflection;
 using Microsoft.ML;
 using MLNetExt.Calibration;
 using MLNetExt.Serialization;
+using MLNetExt.Tests.Support;
 using MLNetExt.Tests.Training;
+using static MLNetExt.Tests.Support.PersistenceCatalog;
 
 namespace MLNetExt.Tests.Serialization;
 
@@ -81,51 +83,7 @@ public sealed class PersistentComponentCatalogTests
 
     [TestMethod]
     public void EveryExample_SavesLoadsAndSavesToTheSameBytes()
-    {
-        var mlContext = new MLContext(seed: 1);
-        var catalog = Catalog.Find(MLNetExtAssemblies());
-        var visited = new List<Type>();
-        foreach (var type in catalog.Listed.Concat(catalog.Sections))
-        {
-            Assert.IsTrue(Examples.TryGetValue(type, out var make), $"{type.FullName} has no example");
-            foreach (object example in make(mlContext))
-            {
-                // A loader (IComponentLoader) loads components of other types: generic transformers over a model type.
-                if (typeof(IComponentLoader).IsAssignableFrom(type))
-                    Assert.AreEqual(LoaderId(type), ((IPersistentComponent)example).PersistedFormat.Id, type.FullName);
-                else
-                    Assert.IsInstanceOfType(example, type);
-                if (example is IPersistentComponent component)
-                {
-                    var bytes = ModelPersistence.ToBytes(component);
-                    var loaded = ModelPersistence.FromBytes(new MLContext(seed: 2), bytes);
-                    Assert.AreEqual(example.GetType(), loaded.GetType());
-                    CollectionAssert.AreEqual(bytes, ModelPersistence.ToBytes((IPersistentComponent)loaded), type.FullName);
-                }
-                else
-                {
-                    var section = (IPersistentSection)example;
-                    var bytes = SaveSection(section);
-                    var load = typeof(ModelPersistence).GetMethod(nameof(ModelPersistence.LoadSection), 1, BindingFlags.NonPublic | BindingFlags.Static, [typeof(Stream)])!;
-                    var loaded = (IPersistentSection)load.MakeGenericMethod(type).Invoke(null, [new MemoryStream(bytes)])!;
-                    Assert.AreEqual(type, loaded.GetType());
-                    CollectionAssert.AreEqual(bytes, SaveSection(loaded), type.FullName);
-                }
-                visited.Add(type);
-            }
-        }
-        CollectionAssert.AreEquivalent(Examples.Keys.ToArray(), visited.Distinct().ToArray(), "every example was round-tripped");
-    }
-
-    private static string LoaderId(Type loader)
-        => ((ComponentFormat)loader.GetProperty("Format", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!).Id;
-
-    private static byte[] SaveSection(IPersistentSection section)
-    {
-        using var stream = new MemoryStream();
-        ModelPersistence.SaveSection(stream, section);
-        return stream.ToArray();
-    }
+        => PersistenceCatalog.RoundTrip(Catalog.Find(MLNetExtAssemblies()), Examples);
 
     /// <summary>
     /// The MLNetExt assemblies of this test run: those loaded, those this assembly references, and the MLNetExt*.dll
@@ -141,66 +99,5 @@ public sealed class PersistentComponentCatalogTests
         foreach (string file in Directory.GetFiles(AppContext.BaseDirectory, "MLNetExt*.dll"))
             names.Add(AssemblyName.GetAssemblyName(file).Name!);
         return names.Where(ComponentRegistry.IsMLNetExtAssembly).Select(n => Assembly.Load(new AssemblyName(n))).ToList();
-    }
-
-    /// <summary>What the assemblies list and implement.</summary>
-    private sealed record Catalog(
-        List<Type> Listed, List<Type> Sections, Dictionary<Type, string> AssemblyOf, List<Type> Implementations)
-    {
-        public static Catalog Find(IEnumerable<Assembly> assemblies)
-        {
-            var listed = new List<Type>();
-            var sections = new List<Type>();
-            var implementations = new List<Type>();
-            var assemblyOf = new Dictionary<Type, string>();
-            foreach (var assembly in assemblies)
-            {
-                string name = assembly.GetName().Name!;
-                foreach (var attribute in assembly.GetCustomAttributes<PersistentComponentAttribute>())
-                {
-                    listed.Add(attribute.ComponentType);
-                    assemblyOf[attribute.ComponentType] = name;
-                }
-                foreach (var type in assembly.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false }))
-                {
-                    if (Implements(type, typeof(IPersistentComponent<>)))
-                        implementations.Add(type);
-                    if (Implements(type, typeof(IPersistentSection<>)))
-                        sections.Add(type);
-                    assemblyOf.TryAdd(type, name);
-                }
-            }
-            return new Catalog(listed, sections, assemblyOf, implementations);
-        }
-
-        public List<string> Problems(IEnumerable<Type> examples, IEnumerable<Type> exempted)
-        {
-            var problems = new List<string>();
-            var withExample = examples.ToHashSet();
-            var exempt = exempted.ToHashSet();
-            foreach (var type in Listed.Where(t => !withExample.Contains(t)))
-            {
-                problems.Add($"{type.FullName} (assembly {AssemblyOf[type]}) is listed with [assembly: PersistentComponent] but has no example: " +
-                             $"add a factory to {nameof(PersistentComponentCatalogTests)}.{nameof(Examples)}.");
-            }
-            foreach (var type in Sections.Where(t => !withExample.Contains(t)))
-            {
-                problems.Add($"{type.FullName} (assembly {AssemblyOf[type]}) is a model-parameters section but has no example: " +
-                             $"add a factory to {nameof(PersistentComponentCatalogTests)}.{nameof(Examples)}.");
-            }
-            foreach (var type in Implementations.Where(t => !Listed.Contains(t) && !exempt.Contains(t)))
-            {
-                problems.Add($"{type.FullName} implements IPersistentComponent<{type.Name}> but is not listed: add " +
-                             $"[assembly: PersistentComponent(typeof({type.FullName}))] to assembly {AssemblyOf[type]}.");
-            }
-            foreach (var type in exempt.Where(t => Listed.Contains(t) || !Implementations.Contains(t)))
-                problems.Add($"{type.FullName} is exempted as deliberately unlisted, but it is listed or is not a component.");
-            foreach (var type in withExample.Where(t => !Listed.Contains(t) && !Sections.Contains(t)))
-                problems.Add($"{type.FullName} has an example but is neither a listed component nor a section type.");
-            return problems;
-        }
-
-        private static bool Implements(Type type, Type generic)
-            => type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == generic && i.GetGenericArguments()[0] == type);
     }
 }

@@ -168,7 +168,7 @@ public sealed class LinearRankingTestTrainer : TrainerBase<RankingModelTransform
         var o = TrainerOptions;
         var reader = new DataViewColumnReader(context.TrainData, "LinearRankingTest");
         var x = reader.AddVector(o.FeatureColumnName, "feature", ValueRule.Any);
-        var label = reader.AddScalar(o.LabelColumnName, "label", ValueRule.NonNegative);
+        var label = reader.AddRelevanceLabel(o.LabelColumnName, "label");
         var group = reader.AddId(((RankingTrainerOptionsBase)o).RowGroupColumnName, "group");
         var w = reader.AddWeights(o.ExampleWeightColumnName);
         int n = reader.Read(context.Channel);
