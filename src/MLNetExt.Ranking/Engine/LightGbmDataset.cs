@@ -142,6 +142,9 @@ internal sealed class LightGbmDataset : IDisposable
         }
     }
 
+    /// <summary>Takes ownership of a dataset LightGBM built another way (tests compare with <c>CreateFromMat</c>).</summary>
+    internal static LightGbmDataset Wrap(DatasetHandle handle, int rowCount, int featureCount) => new(handle, rowCount, featureCount);
+
     /// <summary>Number of bins LightGBM made for <paramref name="feature"/> (1 for a feature it dropped as unsplittable).</summary>
     public int BinCount(int feature)
     {
@@ -171,7 +174,8 @@ internal sealed class LightGbmDataset : IDisposable
             $"The feature source returned {pusher.NextRow} rows but its RowCount is {RowCount}.");
     }
 
-    private unsafe void SetFields(QueryGroups? groups)
+    /// <summary>Sets the label, group and (if any) weight fields.</summary>
+    internal unsafe void SetFields(QueryGroups? groups)
     {
         if (groups is null)
             return;
