@@ -73,7 +73,8 @@ internal sealed class LightGbmBooster : IDisposable
     public unsafe void GetScores(int dataIndex, Span<double> scores)
     {
         LightGbmApi.Check(LightGbmNative.LGBM_BoosterGetNumPredict(Handle, dataIndex, out long length));
-        Guard.Argument(length == scores.Length, nameof(scores), $"Dataset {dataIndex} has {length} scores; the buffer holds {scores.Length}.");
+        if (length != scores.Length)
+            throw new ArgumentException($"Dataset {dataIndex} has {length} scores; the buffer holds {scores.Length}.", nameof(scores));
         fixed (double* p = scores)
             LightGbmApi.Check(LightGbmNative.LGBM_BoosterGetPredict(Handle, dataIndex, out _, p));
     }

@@ -253,8 +253,8 @@ internal sealed class LightGbmDataset : IDisposable
                     for (int k = from; k < to; k++)
                     {
                         int f = block.Indices[k];
-                        Guard.Data((uint)f < (uint)Counts.Length,
-                            $"Row {block.StartRow + r} has feature index {f}, outside [0, {Counts.Length}).");
+                        if ((uint)f >= (uint)Counts.Length)
+                            throw new InvalidOperationException($"Row {block.StartRow + r} has feature index {f}, outside [0, {Counts.Length}).");
                         Add(f, block.Values[k]);
                     }
                 }
@@ -294,11 +294,12 @@ internal sealed class LightGbmDataset : IDisposable
 
         public unsafe bool Visit(in RowBlock block)
         {
-            Guard.Data(block.StartRow == NextRow, $"The feature source skipped rows: expected a block at row {NextRow}, got {block.StartRow}.");
-            Guard.Data(block.StartRow + block.RowCount <= dataset.RowCount,
-                $"The feature source returned more rows than its RowCount {dataset.RowCount}.");
-            Guard.Data(block.FeatureCount == dataset.FeatureCount,
-                $"A block has {block.FeatureCount} features; the data set has {dataset.FeatureCount}.");
+            if (block.StartRow != NextRow)
+                throw new InvalidOperationException($"The feature source skipped rows: expected a block at row {NextRow}, got {block.StartRow}.");
+            if (block.StartRow + block.RowCount > dataset.RowCount)
+                throw new InvalidOperationException($"The feature source returned more rows than its RowCount {dataset.RowCount}.");
+            if (block.FeatureCount != dataset.FeatureCount)
+                throw new InvalidOperationException($"A block has {block.FeatureCount} features; the data set has {dataset.FeatureCount}.");
             if (block.RowCount == 0)
                 return true;
             if (block.IsSparse)
@@ -314,8 +315,11 @@ internal sealed class LightGbmDataset : IDisposable
             }
             else
             {
-                Guard.Data(block.Values.Length == block.RowCount * block.FeatureCount,
-                    $"A dense block at row {block.StartRow} has {block.Values.Length} values for {block.RowCount} rows of {block.FeatureCount} features.");
+                if (block.Values.Length != block.RowCount * block.FeatureCount)
+                {
+                    throw new InvalidOperationException(
+                        $"A dense block at row {block.StartRow} has {block.Values.Length} values for {block.RowCount} rows of {block.FeatureCount} features.");
+                }
                 fixed (float* values = block.Values)
                 {
                     LightGbmApi.Check(LightGbmNative.LGBM_DatasetPushRows(dataset.Handle, values, LightGbmNative.DTypeFloat32,
@@ -329,16 +333,19 @@ internal sealed class LightGbmDataset : IDisposable
         private static void ValidateSparse(in RowBlock block)
         {
             var offsets = block.RowOffsets;
-            Guard.Data(offsets[0] == 0 && offsets[^1] == block.Values.Length && block.Indices.Length == block.Values.Length,
-                $"A sparse block at row {block.StartRow} has inconsistent offsets, indices and values.");
+            if (offsets[0] != 0 || offsets[^1] != block.Values.Length || block.Indices.Length != block.Values.Length)
+                throw new InvalidOperationException($"A sparse block at row {block.StartRow} has inconsistent offsets, indices and values.");
             for (int r = 0; r < block.RowCount; r++)
             {
                 int previous = -1;
                 for (int k = offsets[r]; k < offsets[r + 1]; k++)
                 {
                     int f = block.Indices[k];
-                    Guard.Data(f > previous && f < block.FeatureCount,
-                        $"Row {block.StartRow + r}: feature index {f} is out of range [0, {block.FeatureCount}) or not increasing.");
+                    if (f <= previous || f >= block.FeatureCount)
+                    {
+                        throw new InvalidOperationException(
+                            $"Row {block.StartRow + r}: feature index {f} is out of range [0, {block.FeatureCount}) or not increasing.");
+                    }
                     previous = f;
                 }
             }

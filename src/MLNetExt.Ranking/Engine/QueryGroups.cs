@@ -24,15 +24,19 @@ internal sealed class QueryGroups
         Guard.Data(groupOffsets[0] == 0, $"Group offsets must start at row 0; they start at {groupOffsets[0]}.");
         for (int q = 0; q + 1 < groupOffsets.Length; q++)
         {
-            Guard.Data(groupOffsets[q + 1] > groupOffsets[q],
-                $"Group {q} is empty or reversed (offsets {groupOffsets[q]} -> {groupOffsets[q + 1]}); every group needs at least one row.");
+            if (groupOffsets[q + 1] <= groupOffsets[q])
+            {
+                throw new InvalidOperationException(
+                    $"Group {q} is empty or reversed (offsets {groupOffsets[q]} -> {groupOffsets[q + 1]}); every group needs at least one row.");
+            }
         }
         Guard.Data(groupOffsets[^1] == rows,
             $"Group offsets end at row {groupOffsets[^1]} but there are {rows} rows (labels); the groups must cover every row exactly once.");
         for (int i = 0; i < rows; i++)
         {
             float l = labels[i];
-            Guard.Data(float.IsFinite(l) && l >= 0, $"Label at row {i} is {l}; relevance labels must be finite and non-negative.");
+            if (!(float.IsFinite(l) && l >= 0))
+                throw new InvalidOperationException($"Label at row {i} is {l}; relevance labels must be finite and non-negative.");
         }
         if (weights is not null)
         {
@@ -40,7 +44,8 @@ internal sealed class QueryGroups
             for (int i = 0; i < rows; i++)
             {
                 float w = weights[i];
-                Guard.Data(float.IsFinite(w) && w >= 0, $"Weight at row {i} is {w}; example weights must be finite and non-negative.");
+                if (!(float.IsFinite(w) && w >= 0))
+                    throw new InvalidOperationException($"Weight at row {i} is {w}; example weights must be finite and non-negative.");
             }
         }
         Labels = labels;
@@ -89,8 +94,11 @@ internal sealed class QueryGroups
         {
             if (i > 0 && groupIds[i] == groupIds[i - 1])
                 continue;
-            Guard.Data(seen.Add(groupIds[i]),
-                $"Group id {groupIds[i]} at row {i} appeared earlier in a separate run; rows of one group must be contiguous.");
+            if (!seen.Add(groupIds[i]))
+            {
+                throw new InvalidOperationException(
+                    $"Group id {groupIds[i]} at row {i} appeared earlier in a separate run; rows of one group must be contiguous.");
+            }
             if (i > 0)
                 offsets.Add(i);
         }

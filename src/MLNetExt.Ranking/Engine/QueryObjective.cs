@@ -56,8 +56,12 @@ internal abstract unsafe class QueryObjective : IRankingObjective
     public void GetGradients(int iteration, ReadOnlySpan<double> scores, Span<float> gradients, Span<float> hessians)
     {
         int rows = Data.Groups.RowCount;
-        Guard.Argument(scores.Length == rows && gradients.Length == rows && hessians.Length == rows, nameof(scores),
-            $"Scores, gradients and hessians must have one entry per training row ({rows}); got {scores.Length}, {gradients.Length}, {hessians.Length}.");
+        if (scores.Length != rows || gradients.Length != rows || hessians.Length != rows)
+        {
+            throw new ArgumentException(
+                $"Scores, gradients and hessians must have one entry per training row ({rows}); got {scores.Length}, {gradients.Length}, {hessians.Length}.",
+                nameof(scores));
+        }
         BeforeIteration(iteration, scores);
         fixed (double* s = scores)
         fixed (float* g = gradients)

@@ -151,14 +151,18 @@ internal sealed class CsrArrayRowSource : IRowBlockSource
             $"The last row offset {rowOffsets[^1]} must equal the number of values {values.Length}.");
         for (int r = 0; r + 1 < rowOffsets.Length; r++)
         {
-            Guard.Argument(rowOffsets[r + 1] >= rowOffsets[r], nameof(rowOffsets), $"Row offsets decrease at row {r}.");
+            if (rowOffsets[r + 1] < rowOffsets[r])
+                throw new ArgumentException($"Row offsets decrease at row {r}.", nameof(rowOffsets));
             for (int k = rowOffsets[r]; k < rowOffsets[r + 1]; k++)
             {
                 int f = indices[k];
-                Guard.Argument(f >= 0 && f < featureCount, nameof(indices),
-                    $"Row {r} has feature index {f}, outside [0, {featureCount}).");
-                Guard.Argument(k == rowOffsets[r] || indices[k - 1] < f, nameof(indices),
-                    $"Row {r}: feature indices must be strictly increasing; {indices[k - 1]} is followed by {f}.");
+                if (f < 0 || f >= featureCount)
+                    throw new ArgumentException($"Row {r} has feature index {f}, outside [0, {featureCount}).", nameof(indices));
+                if (k > rowOffsets[r] && indices[k - 1] >= f)
+                {
+                    throw new ArgumentException(
+                        $"Row {r}: feature indices must be strictly increasing; {indices[k - 1]} is followed by {f}.", nameof(indices));
+                }
             }
         }
         _rowOffsets = rowOffsets;
@@ -167,7 +171,7 @@ internal sealed class CsrArrayRowSource : IRowBlockSource
         _blockRows = blockRows;
         FeatureCount = featureCount;
         RowCount = rowOffsets.Length - 1;
-        _blockOffsets = new int[Math.Min(blockRows, Math.Max(RowCount, 1)) + 1];
+        _blockOffsets = new int[Math.Min(blockRows, Math.Max(rowOffsets.Length - 1, 1)) + 1];
     }
 
     /// <inheritdoc/>

@@ -111,8 +111,8 @@ internal sealed partial class TreeEnsemble
     /// <paramref name="values"/>, all others are 0.</summary>
     public double Score(ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
     {
-        Guard.Argument(indices.Length == values.Length, nameof(values),
-            $"Indices ({indices.Length}) and values ({values.Length}) must have the same length.");
+        if (indices.Length != values.Length)
+            throw new ArgumentException($"Indices ({indices.Length}) and values ({values.Length}) must have the same length.", nameof(values));
         double sum = 0.0;
         for (int t = 0; t < TreeCount; t++)
             sum += LeafValue[LeafStart[t] + LeafOfSparse(t, indices, values)];
@@ -242,23 +242,34 @@ internal sealed partial class TreeEnsemble
         for (int t = 0; t < trees; t++)
         {
             int n = NodeStart[t + 1] - NodeStart[t], l = LeafStart[t + 1] - LeafStart[t];
-            Check(n >= 0 && l == n + 1, $"tree {t} has {n} splits and {l} leaves");
+            if (n < 0 || l != n + 1)
+                Check(false, $"tree {t} has {n} splits and {l} leaves");
             for (int k = NodeStart[t]; k < NodeStart[t + 1]; k++)
             {
-                Check((uint)SplitFeature[k] < (uint)FeatureCount, $"tree {t} splits on feature {SplitFeature[k]}");
-                Check((DecisionType[k] & 1) == 0, $"tree {t} has a categorical split, which is not supported");
-                Check(((DecisionType[k] >> 2) & 3) <= 2, $"tree {t} has an unknown missing type");
-                foreach (int c in (ReadOnlySpan<int>)[LeftChild[k], RightChild[k]])
-                    Check(c >= 0 ? c < n && c > k - NodeStart[t] : ~c < l, $"tree {t} has a child index {c} out of range");
+                CheckNode((uint)SplitFeature[k] < (uint)FeatureCount, t, "splits on feature", SplitFeature[k]);
+                CheckNode((DecisionType[k] & 1) == 0, t, "has a categorical split (not supported), decision type", DecisionType[k]);
+                CheckNode(((DecisionType[k] >> 2) & 3) <= 2, t, "has an unknown missing type, decision type", DecisionType[k]);
+                int local = k - NodeStart[t];
+                CheckNode(LeftChild[k] >= 0 ? LeftChild[k] < n && LeftChild[k] > local : ~LeftChild[k] < l, t, "has a child index out of range:", LeftChild[k]);
+                CheckNode(RightChild[k] >= 0 ? RightChild[k] < n && RightChild[k] > local : ~RightChild[k] < l, t, "has a child index out of range:", RightChild[k]);
             }
         }
         for (int i = 0; i < leaves; i++)
-            Check(double.IsFinite(LeafValue[i]), $"leaf value {LeafValue[i]} is not finite");
+        {
+            if (!double.IsFinite(LeafValue[i]))
+                Check(false, $"leaf value {LeafValue[i]} is not finite");
+        }
 
         static void Check(bool ok, string problem)
         {
             if (!ok)
                 throw new InvalidDataException($"The tree ensemble is invalid: {problem}.");
+        }
+
+        static void CheckNode(bool ok, int tree, string problem, int value)
+        {
+            if (!ok)
+                throw new InvalidDataException($"The tree ensemble is invalid: tree {tree} {problem} {value}.");
         }
     }
 

@@ -113,13 +113,17 @@ internal sealed class LambdaMartObjective : QueryObjective
             if (table is null)
             {
                 double gain = Math.Pow(2.0, label) - 1.0;
-                Guard.Data(double.IsFinite(gain), $"Label at row {i} is {label}; its gain 2^label - 1 overflows (labels must be below 1024).");
+                if (!double.IsFinite(gain))
+                    throw new InvalidOperationException($"Label at row {i} is {label}; its gain 2^label - 1 overflows (labels must be below 1024).");
                 _gains[i] = gain;
             }
             else
             {
-                Guard.Data(label == MathF.Floor(label) && label < table.Count,
-                    $"Label at row {i} is {label}; with {nameof(LambdaMartSettings.LabelGains)} of {table.Count} entries labels must be integers in [0, {table.Count}).");
+                if (label != MathF.Floor(label) || label >= table.Count)
+                {
+                    throw new InvalidOperationException(
+                        $"Label at row {i} is {label}; with {nameof(LambdaMartSettings.LabelGains)} of {table.Count} entries labels must be integers in [0, {table.Count}).");
+                }
                 _gains[i] = table[(int)label];
             }
         }
