@@ -283,7 +283,7 @@ internal static class RankingBoostingLoop
     }
 
     /// <summary>Finds each row's leaf in a new tree, lets the objective rewrite the leaf values, and keeps scores.</summary>
-    private sealed class LeafRefinement
+    internal sealed class LeafRefinement
     {
         private readonly RankingDataSet _train;
         private readonly RankingDataSet? _validation;
@@ -355,7 +355,7 @@ internal static class RankingBoostingLoop
         }
 
         /// <summary>Each row's leaf from LightGBM's score change; ambiguous rows by routing them through the tree.</summary>
-        private static void Locate(TreeEnsemble tree, double[] values, double[] before, double[] after, int[] leafOfRow, IRowBlockSource source)
+        internal static void Locate(TreeEnsemble tree, double[] values, double[] before, double[] after, int[] leafOfRow, IRowBlockSource source)
         {
             bool ambiguous = false;
             for (int i = 0; i < before.Length; i++)
