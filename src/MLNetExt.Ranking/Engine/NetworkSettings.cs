@@ -193,6 +193,7 @@ internal sealed class LightGbmNetwork : IDisposable
                 while (s.Receive(buffer) > 0)
                 {
                 }
+                s.Dispose(); // the peer closed first; our close is the passive one, so no TIME_WAIT on our port
             }
             foreach (var s in outgoing)
             {
