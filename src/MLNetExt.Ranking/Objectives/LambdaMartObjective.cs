@@ -182,7 +182,14 @@ internal sealed class LambdaMartObjective : QueryObjective
     /// <inheritdoc/>
     protected override void ComputeQuery(int iteration, int query, ReadOnlySpan<float> labels, ReadOnlySpan<double> score,
         Span<float> lambdas, Span<float> hessians, QueryScratch scratch)
-        => ComputeQueryCore(query, labels, score, lambdas, hessians, scratch);
+    {
+        var s = (LambdaScratch)scratch;
+        int n = labels.Length;
+        ComputeQueryCore(query, labels, score, lambdas, hessians, s, s.LambdaByRank.AsSpan(0, n), s.HessianByRank.AsSpan(0, n));
+    }
+
+    /// <inheritdoc/>
+    protected override QueryScratch CreateScratch(int maxGroupSize) => new LambdaScratch(maxGroupSize);
 
     /// <summary>
     /// The same gradients accumulated in double instead of float, one query after another (no weights applied):
@@ -190,18 +197,25 @@ internal sealed class LambdaMartObjective : QueryObjective
     /// </summary>
     internal void ComputeInDouble(ReadOnlySpan<double> scores, Span<double> gradients, Span<double> hessians)
     {
-        var scratch = CreateScratch(Data.Groups.MaxGroupSize);
+        var scratch = new LambdaScratch(Data.Groups.MaxGroupSize);
+        var lambdaByRank = new double[Data.Groups.MaxGroupSize];
+        var hessianByRank = new double[Data.Groups.MaxGroupSize];
         var offsets = Data.GroupOffsets;
         for (int q = 0; q + 1 < offsets.Length; q++)
         {
             int start = offsets[q], n = offsets[q + 1] - start;
-            ComputeQueryCore(q, Data.Labels.AsSpan(start, n), scores.Slice(start, n), gradients.Slice(start, n), hessians.Slice(start, n), scratch);
+            ComputeQueryCore(q, Data.Labels.AsSpan(start, n), scores.Slice(start, n), gradients.Slice(start, n), hessians.Slice(start, n),
+                scratch, lambdaByRank.AsSpan(0, n), hessianByRank.AsSpan(0, n));
         }
     }
 
-    /// <summary>LightGBM's <c>LambdarankNDCG::GetGradientsForOneQuery</c>, accumulating in <typeparamref name="T"/>.</summary>
+    /// <summary>
+    /// LightGBM's <c>LambdarankNDCG::GetGradientsForOneQuery</c>, accumulating in <typeparamref name="T"/>. The documents
+    /// are first gathered in rank order (score, gain, label) so the pair loop reads contiguous memory; each document's
+    /// lambda and hessian receive the same additions in the same order as in LightGBM, so the float sums are the same.
+    /// </summary>
     private void ComputeQueryCore<T>(int query, ReadOnlySpan<float> labels, ReadOnlySpan<double> score, Span<T> lambdas, Span<T> hessians,
-        QueryScratch scratch) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        LambdaScratch scratch, Span<T> lambdaByRank, Span<T> hessianByRank) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int cnt = labels.Length;
         lambdas.Clear();
@@ -210,90 +224,129 @@ internal sealed class LambdaMartObjective : QueryObjective
         if (cnt <= 1 || inverseMaxDcg == 0.0)
             return; // every pair would add exactly zero (LightGBM computes the zeros)
 
-        var keys = scratch.Doubles;
-        score.CopyTo(keys);
-        var order = scratch.Order.AsSpan(0, cnt);
+        // Stable order by score, descending: sort (score, index) pairs with index as the tie-break.
+        var keys = scratch.Keys.AsSpan(0, cnt);
         for (int i = 0; i < cnt; i++)
-            order[i] = i;
-        order.Sort(new DescendingThenIndex(keys));
-
-        double bestScore = score[order[0]];
-        int worstIdx = cnt - 1;
-        if (worstIdx > 0 && score[order[worstIdx]] == double.NegativeInfinity)
-            worstIdx--;
-        double worstScore = score[order[worstIdx]];
-        bool scaleByScoreGap = _normalize && bestScore != worstScore;
+            keys[i] = new ScoreIndex(score[i], i);
+        keys.Sort();
         var gains = _gains.AsSpan(Data.GroupOffsets[query], cnt);
-        var discount = _discount;
+        var sScore = scratch.Doubles.AsSpan(0, cnt);
+        var sGain = scratch.Doubles2.AsSpan(0, cnt);
+        var sLabel = scratch.Labels.AsSpan(0, cnt);
+        var order = scratch.Order.AsSpan(0, cnt);
+        for (int r = 0; r < cnt; r++)
+        {
+            int doc = keys[r].Index;
+            order[r] = doc;
+            sScore[r] = score[doc];
+            sGain[r] = gains[doc];
+            sLabel[r] = labels[doc];
+        }
+        lambdaByRank.Clear();
+        hessianByRank.Clear();
+
+        double bestScore = sScore[0];
+        int worstIdx = cnt - 1;
+        if (worstIdx > 0 && sScore[worstIdx] == double.NegativeInfinity)
+            worstIdx--;
+        double worstScore = sScore[worstIdx];
+        bool scaleByScoreGap = _normalize && bestScore != worstScore;
+        var discount = _discount.AsSpan(0, cnt);
+        double sigma = _sigma;
+        double minusSigma = -sigma;
+        double sigmaSquared = sigma * sigma;
         double sumLambdas = 0.0;
 
         int last = Math.Min(cnt - 1, _truncation);
         for (int i = 0; i < last; i++)
         {
-            int docI = order[i];
-            double scoreI = score[docI];
+            double scoreI = sScore[i];
             if (scoreI == double.NegativeInfinity)
                 continue;
-            float labelI = labels[docI];
+            float labelI = sLabel[i];
+            double gainI = sGain[i];
+            double discountI = discount[i];
             for (int j = i + 1; j < cnt; j++)
             {
-                int docJ = order[j];
-                double scoreJ = score[docJ];
-                if (scoreJ == double.NegativeInfinity)
-                    continue;
-                float labelJ = labels[docJ];
+                float labelJ = sLabel[j];
                 if (labelI == labelJ)
                     continue;
-                int high, low, highRank, lowRank;
+                double scoreJ = sScore[j];
+                if (scoreJ == double.NegativeInfinity)
+                    continue;
+                int highRank, lowRank;
+                double deltaScore, dcgGap;
                 if (labelI > labelJ)
                 {
-                    high = docI; highRank = i; low = docJ; lowRank = j;
+                    highRank = i; lowRank = j;
+                    deltaScore = scoreI - scoreJ;
+                    dcgGap = gainI - sGain[j];
                 }
                 else
                 {
-                    high = docJ; highRank = j; low = docI; lowRank = i;
+                    highRank = j; lowRank = i;
+                    deltaScore = scoreJ - scoreI;
+                    dcgGap = sGain[j] - gainI;
                 }
-                double deltaScore = score[high] - score[low];
-                double dcgGap = gains[high] - gains[low];
-                double pairedDiscount = Math.Abs(discount[highRank] - discount[lowRank]);
+                double pairedDiscount = Math.Abs(discountI - discount[j]);
                 double deltaPairNdcg = dcgGap * pairedDiscount * inverseMaxDcg;
                 if (scaleByScoreGap)
                     deltaPairNdcg /= 0.01f + Math.Abs(deltaScore);
                 double pLambda = Sigmoid(deltaScore);
                 double pHessian = pLambda * (1.0f - pLambda);
-                pLambda *= -_sigma * deltaPairNdcg;
-                pHessian *= _sigma * _sigma * deltaPairNdcg;
+                pLambda *= minusSigma * deltaPairNdcg;
+                pHessian *= sigmaSquared * deltaPairNdcg;
                 T lambda = T.CreateTruncating(pLambda);
                 T hessian = T.CreateTruncating(pHessian);
-                lambdas[low] -= lambda;
-                hessians[low] += hessian;
-                lambdas[high] += lambda;
-                hessians[high] += hessian;
+                lambdaByRank[lowRank] -= lambda;
+                hessianByRank[lowRank] += hessian;
+                lambdaByRank[highRank] += lambda;
+                hessianByRank[highRank] += hessian;
                 sumLambdas -= 2 * pLambda;
             }
         }
         if (_normalize && sumLambdas > 0)
         {
             double normFactor = Math.Log2(1 + sumLambdas) / sumLambdas;
-            for (int i = 0; i < cnt; i++)
+            for (int r = 0; r < cnt; r++)
             {
-                lambdas[i] = T.CreateTruncating(double.CreateTruncating(lambdas[i]) * normFactor);
-                hessians[i] = T.CreateTruncating(double.CreateTruncating(hessians[i]) * normFactor);
+                lambdas[order[r]] = T.CreateTruncating(double.CreateTruncating(lambdaByRank[r]) * normFactor);
+                hessians[order[r]] = T.CreateTruncating(double.CreateTruncating(hessianByRank[r]) * normFactor);
+            }
+        }
+        else
+        {
+            for (int r = 0; r < cnt; r++)
+            {
+                lambdas[order[r]] = lambdaByRank[r];
+                hessians[order[r]] = hessianByRank[r];
             }
         }
     }
 
-    /// <summary>Score descending, ties by position: the order <c>std::stable_sort</c> gives with <c>score[a] &gt; score[b]</c>.</summary>
-    private readonly struct DescendingThenIndex(double[] keys) : IComparer<int>
+    /// <summary>A sort key: score descending, then position ascending (the order <c>std::stable_sort</c> gives with
+    /// <c>score[a] &gt; score[b]</c>).</summary>
+    private readonly struct ScoreIndex(double score, int index) : IComparable<ScoreIndex>
     {
-        public int Compare(int a, int b)
+        public readonly double Score = score;
+        public readonly int Index = index;
+
+        public int CompareTo(ScoreIndex other)
         {
-            double ka = keys[a], kb = keys[b];
-            if (ka > kb)
+            if (Score > other.Score)
                 return -1;
-            if (ka < kb)
+            if (Score < other.Score)
                 return 1;
-            return a.CompareTo(b);
+            return Index.CompareTo(other.Index);
         }
+    }
+
+    /// <summary>Per-thread buffers of the objective.</summary>
+    private sealed class LambdaScratch(int capacity) : QueryScratch(capacity)
+    {
+        public ScoreIndex[] Keys { get; } = new ScoreIndex[capacity];
+        public float[] Labels { get; } = new float[capacity];
+        public float[] LambdaByRank { get; } = new float[capacity];
+        public float[] HessianByRank { get; } = new float[capacity];
     }
 }
