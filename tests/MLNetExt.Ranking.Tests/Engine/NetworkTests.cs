@@ -110,6 +110,38 @@ public sealed class NetworkTests
     }
 
     [TestMethod]
+    [Timeout(300_000)]
+    public void TwoProcesses_MinDataTwenty_AgreeWithEachOther_AndDifferFromOneProcessWithinBound()
+    {
+        // With min_data_in_leaf 20 the data-parallel learner, which estimates leaf row counts from hessian sums, accepts or
+        // refuses some splits differently from the serial learner (the spike measured NDCG@10 0.7262 vs 0.7193 after 100
+        // trees). The processes must still agree exactly with each other, and the test NDCG@10 must stay close.
+        string dir = Directory.CreateTempSubdirectory("mlnetext-network-").FullName;
+        try
+        {
+            var (code, output) = RunProbes(minData: 20, iterations: 30, dir, out var models);
+            Assert.AreEqual(0, code, output);
+            string m0 = File.ReadAllText(models[0]), m1 = File.ReadAllText(models[1]);
+            Assert.AreEqual(RankingTestHelpers.TreeSection(m0), RankingTestHelpers.TreeSection(m1), "both processes hold the same model");
+            var test = LtrData.LoadLtr("rank.test");
+            double Ndcg(string text)
+            {
+                var model = MLNetExt.Ranking.Model.TreeEnsemble.ParseLightGbmText(text);
+                var scores = new double[test.RowCount];
+                model.ScoreAll(test.DenseSource(), scores);
+                return RankingTestHelpers.MeanNdcg(scores, test.Labels, test.GroupOffsets, 10);
+            }
+            double serial = Ndcg(SingleProcess(20, 30)), parallel = Ndcg(m0);
+            Console.WriteLine($"test NDCG@10 after 30 trees, min_data_in_leaf 20: one process {serial:F4}, two processes {parallel:F4}");
+            Assert.AreEqual(serial, parallel, 0.03, "seed-level noise on 50 test queries");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void AbsentPeer_TimesOutNamingIt_WithoutStartingLightGbmsNetwork()
     {
         int mine = FreePort(), absent = FreePort();
