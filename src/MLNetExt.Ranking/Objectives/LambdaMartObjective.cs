@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MLNetExt.Ranking.Engine;
 
 namespace MLNetExt.Ranking.Objectives;
@@ -168,17 +170,6 @@ internal sealed class LambdaMartObjective : QueryObjective
         }
     }
 
-    private double Sigmoid(double deltaScore)
-    {
-        if (_sigmoidTable.Length == 0)
-            return 1.0 / (1.0 + Math.Exp(_sigma * deltaScore));
-        if (deltaScore <= _minSigmoidInput)
-            return _sigmoidTable[0];
-        if (deltaScore >= _maxSigmoidInput)
-            return _sigmoidTable[SigmoidBins - 1];
-        return _sigmoidTable[Math.Min((int)((deltaScore - _minSigmoidInput) * _sigmoidIndexFactor), SigmoidBins - 1)];
-    }
-
     /// <inheritdoc/>
     protected override void ComputeQuery(int iteration, int query, ReadOnlySpan<float> labels, ReadOnlySpan<double> score,
         Span<float> lambdas, Span<float> hessians, QueryScratch scratch)
@@ -251,27 +242,36 @@ internal sealed class LambdaMartObjective : QueryObjective
             worstIdx--;
         double worstScore = sScore[worstIdx];
         bool scaleByScoreGap = _normalize && bestScore != worstScore;
-        var discount = _discount.AsSpan(0, cnt);
         double sigma = _sigma;
         double minusSigma = -sigma;
         double sigmaSquared = sigma * sigma;
         double sumLambdas = 0.0;
+        bool table = _sigmoidTable.Length > 0;
+        double minInput = _minSigmoidInput, maxInput = _maxSigmoidInput, indexFactor = _sigmoidIndexFactor;
 
+        // The pair loop reads through refs: every index is below cnt, the length of every buffer used here.
+        ref double scoreRef = ref MemoryMarshal.GetReference(sScore);
+        ref double gainRef = ref MemoryMarshal.GetReference(sGain);
+        ref float labelRef = ref MemoryMarshal.GetReference(sLabel);
+        ref double discountRef = ref MemoryMarshal.GetArrayDataReference(_discount);
+        ref double tableRef = ref MemoryMarshal.GetArrayDataReference(_sigmoidTable);
+        ref T lambdaRef = ref MemoryMarshal.GetReference(lambdaByRank);
+        ref T hessianRef = ref MemoryMarshal.GetReference(hessianByRank);
         int last = Math.Min(cnt - 1, _truncation);
         for (int i = 0; i < last; i++)
         {
-            double scoreI = sScore[i];
+            double scoreI = Unsafe.Add(ref scoreRef, i);
             if (scoreI == double.NegativeInfinity)
                 continue;
-            float labelI = sLabel[i];
-            double gainI = sGain[i];
-            double discountI = discount[i];
+            float labelI = Unsafe.Add(ref labelRef, i);
+            double gainI = Unsafe.Add(ref gainRef, i);
+            double discountI = Unsafe.Add(ref discountRef, i);
             for (int j = i + 1; j < cnt; j++)
             {
-                float labelJ = sLabel[j];
+                float labelJ = Unsafe.Add(ref labelRef, j);
                 if (labelI == labelJ)
                     continue;
-                double scoreJ = sScore[j];
+                double scoreJ = Unsafe.Add(ref scoreRef, j);
                 if (scoreJ == double.NegativeInfinity)
                     continue;
                 int highRank, lowRank;
@@ -280,28 +280,36 @@ internal sealed class LambdaMartObjective : QueryObjective
                 {
                     highRank = i; lowRank = j;
                     deltaScore = scoreI - scoreJ;
-                    dcgGap = gainI - sGain[j];
+                    dcgGap = gainI - Unsafe.Add(ref gainRef, j);
                 }
                 else
                 {
                     highRank = j; lowRank = i;
                     deltaScore = scoreJ - scoreI;
-                    dcgGap = sGain[j] - gainI;
+                    dcgGap = Unsafe.Add(ref gainRef, j) - gainI;
                 }
-                double pairedDiscount = Math.Abs(discountI - discount[j]);
+                double pairedDiscount = Math.Abs(discountI - Unsafe.Add(ref discountRef, j));
                 double deltaPairNdcg = dcgGap * pairedDiscount * inverseMaxDcg;
                 if (scaleByScoreGap)
                     deltaPairNdcg /= 0.01f + Math.Abs(deltaScore);
-                double pLambda = Sigmoid(deltaScore);
+                double pLambda;
+                if (!table)
+                    pLambda = 1.0 / (1.0 + Math.Exp(sigma * deltaScore));
+                else if (deltaScore <= minInput)
+                    pLambda = tableRef;
+                else if (deltaScore >= maxInput)
+                    pLambda = Unsafe.Add(ref tableRef, SigmoidBins - 1);
+                else
+                    pLambda = Unsafe.Add(ref tableRef, Math.Min((int)((deltaScore - minInput) * indexFactor), SigmoidBins - 1));
                 double pHessian = pLambda * (1.0f - pLambda);
                 pLambda *= minusSigma * deltaPairNdcg;
                 pHessian *= sigmaSquared * deltaPairNdcg;
                 T lambda = T.CreateTruncating(pLambda);
                 T hessian = T.CreateTruncating(pHessian);
-                lambdaByRank[lowRank] -= lambda;
-                hessianByRank[lowRank] += hessian;
-                lambdaByRank[highRank] += lambda;
-                hessianByRank[highRank] += hessian;
+                Unsafe.Add(ref lambdaRef, lowRank) -= lambda;
+                Unsafe.Add(ref hessianRef, lowRank) += hessian;
+                Unsafe.Add(ref lambdaRef, highRank) += lambda;
+                Unsafe.Add(ref hessianRef, highRank) += hessian;
                 sumLambdas -= 2 * pLambda;
             }
         }
