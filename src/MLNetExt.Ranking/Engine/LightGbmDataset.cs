@@ -103,43 +103,26 @@ internal sealed class LightGbmDataset : IDisposable
             fixed (int* p = sampleRows)
                 LightGbmApi.Check(LightGbmNative.LGBM_SampleIndices(rows, datasetParameters, p, out got));
         }
-        var collector = new SampleCollector(sampleRows.AsSpan(0, got).ToArray(), features);
+        using var collector = new SampleCollector(sampleRows.AsSpan(0, got).ToArray(), features);
         source.Read(collector);
         Guard.Data(collector.Next == got,
             $"The feature source returned fewer rows than its RowCount {rows} while sampling (reached sample {collector.Next} of {got}).");
-
-        var pins = new List<GCHandle>(2 * features);
-        try
+        // LightGBM may overwrite entries of the pointer arrays it is given (FastFeatureBundling points sample_indices[f]
+        // at its own temporary vectors), so it gets copies and the collector frees the pointers it allocated.
+        IntPtr[] valuePointers = (IntPtr[])collector.Values.Clone();
+        IntPtr[] indexPointers = (IntPtr[])collector.Rows.Clone();
+        DatasetHandle handle;
+        unsafe
         {
-            var valuePointers = new IntPtr[features];
-            var indexPointers = new IntPtr[features];
-            for (int f = 0; f < features; f++)
+            fixed (IntPtr* pv = valuePointers)
+            fixed (IntPtr* pi = indexPointers)
+            fixed (int* counts = collector.Counts)
             {
-                var v = GCHandle.Alloc(collector.Values[f], GCHandleType.Pinned);
-                pins.Add(v);
-                var ix = GCHandle.Alloc(collector.Rows[f], GCHandleType.Pinned);
-                pins.Add(ix);
-                valuePointers[f] = v.AddrOfPinnedObject();
-                indexPointers[f] = ix.AddrOfPinnedObject();
+                LightGbmApi.Check(LightGbmNative.LGBM_DatasetCreateFromSampledColumn((double**)pv, (int**)pi, features, counts,
+                    got, localRowCount, rows, datasetParameters, out handle));
             }
-            DatasetHandle handle;
-            unsafe
-            {
-                fixed (IntPtr* pv = valuePointers)
-                fixed (IntPtr* pi = indexPointers)
-                fixed (int* counts = collector.Counts)
-                {
-                    LightGbmApi.Check(LightGbmNative.LGBM_DatasetCreateFromSampledColumn((double**)pv, (int**)pi, features, counts,
-                        got, localRowCount, rows, datasetParameters, out handle));
-                }
-            }
-            return new BinReference(new LightGbmDataset(handle, localRowCount, features));
         }
-        finally
-        {
-            foreach (var pin in pins)
-                pin.Free();
-        }
+        return new BinReference(new LightGbmDataset(handle, localRowCount, features));
     }
 
     /// <summary>Takes ownership of a dataset LightGBM built another way (tests compare with <c>CreateFromMat</c>).</summary>
@@ -213,29 +196,38 @@ internal sealed class LightGbmDataset : IDisposable
         public void Dispose() => _dataset?.Dispose();
     }
 
-    /// <summary>Collects the sampled rows' non-zero values per feature, as LightGBM's own samplers do.</summary>
-    private sealed class SampleCollector : IRowBlockVisitor
+    /// <summary>
+    /// Collects the sampled rows' non-zero values per feature, as LightGBM's own samplers do, in native memory that is
+    /// freed as soon as the bins are found (it can be hundreds of MB: 200,000 rows x 136 features x 12 bytes).
+    /// </summary>
+    private sealed unsafe class SampleCollector : IRowBlockVisitor, IDisposable
     {
         private readonly int[] _sampleRows;
+        private readonly int[] _capacity;
 
         public SampleCollector(int[] sampleRows, int features)
         {
             _sampleRows = sampleRows;
-            Values = new double[features][];
-            Rows = new int[features][];
+            Values = new IntPtr[features];
+            Rows = new IntPtr[features];
             Counts = new int[features];
+            _capacity = new int[features];
             int initial = Math.Clamp(sampleRows.Length / 8, 16, 1 << 16);
             for (int f = 0; f < features; f++)
             {
-                Values[f] = new double[initial];
-                Rows[f] = new int[initial];
+                Values[f] = (IntPtr)NativeMemory.Alloc((nuint)initial, sizeof(double));
+                Rows[f] = (IntPtr)NativeMemory.Alloc((nuint)initial, sizeof(int));
+                _capacity[f] = initial;
             }
         }
 
-        public double[][] Values { get; }
+        /// <summary>Per feature: the sampled non-zero values (double*).</summary>
+        public IntPtr[] Values { get; }
 
-        public int[][] Rows { get; }
+        /// <summary>Per feature: the position in the sample of each value (int*).</summary>
+        public IntPtr[] Rows { get; }
 
+        /// <summary>Per feature: how many values were kept.</summary>
         public int[] Counts { get; }
 
         /// <summary>Position in the sample of the next row to collect.</summary>
@@ -275,15 +267,27 @@ internal sealed class LightGbmDataset : IDisposable
             if (!(Math.Abs(v) > ZeroThreshold || double.IsNaN(v)))
                 return;
             int n = Counts[feature];
-            if (n == Values[feature].Length)
+            if (n == _capacity[feature])
             {
                 int grown = Math.Min(Math.Max(2 * n, 16), Math.Max(_sampleRows.Length, 16));
-                Array.Resize(ref Values[feature], grown);
-                Array.Resize(ref Rows[feature], grown);
+                Values[feature] = (IntPtr)NativeMemory.Realloc((void*)Values[feature], (nuint)grown * sizeof(double));
+                Rows[feature] = (IntPtr)NativeMemory.Realloc((void*)Rows[feature], (nuint)grown * sizeof(int));
+                _capacity[feature] = grown;
             }
-            Values[feature][n] = v;
-            Rows[feature][n] = Next;
+            ((double*)Values[feature])[n] = v;
+            ((int*)Rows[feature])[n] = Next;
             Counts[feature] = n + 1;
+        }
+
+        public void Dispose()
+        {
+            for (int f = 0; f < Values.Length; f++)
+            {
+                NativeMemory.Free((void*)Values[f]);
+                NativeMemory.Free((void*)Rows[f]);
+                Values[f] = IntPtr.Zero;
+                Rows[f] = IntPtr.Zero;
+            }
         }
     }
 

@@ -193,7 +193,7 @@ internal static class RankingBoostingLoop
             if (validData is not null)
                 booster.AddValidation(validData);
             objective.Initialize(new RankingObjectiveData(train.Groups, settings.Seed, settings.EffectiveThreads, settings.LearningRate));
-            return Run(train, validation, objective, booster, options, clock, settings.EffectiveThreads);
+            return Run(train, validation, objective, booster, options, clock);
         }
         finally
         {
@@ -206,14 +206,14 @@ internal static class RankingBoostingLoop
     }
 
     private static BoostingResult Run(RankingDataSet train, RankingDataSet? validation, IRankingObjective objective,
-        LightGbmBooster booster, BoostingOptions options, Stopwatch clock, int threads)
+        LightGbmBooster booster, BoostingOptions options, Stopwatch clock)
     {
         int rows = train.Groups.RowCount;
         var scores = new double[rows];
         var gradients = new float[rows];
         var hessians = new float[rows];
         bool refine = objective.RefinesLeafValues;
-        var refiner = refine ? new LeafRefinement(train, validation, booster, threads) : null;
+        var refiner = refine ? new LeafRefinement(train, validation, booster) : null;
         double[]? validScores = validation is null ? null : new double[validation.Groups.RowCount];
         var history = new List<double>();
         double best = double.NaN;
@@ -295,7 +295,7 @@ internal static class RankingBoostingLoop
         private readonly double[]? _validAfter;
         private readonly int[]? _validLeaf;
 
-        public LeafRefinement(RankingDataSet train, RankingDataSet? validation, LightGbmBooster booster, int threads)
+        public LeafRefinement(RankingDataSet train, RankingDataSet? validation, LightGbmBooster booster)
         {
             _train = train;
             _validation = validation;

@@ -72,15 +72,6 @@ internal static unsafe partial class LightGbmNative
         int type);
 
     [LibraryImport(Library)]
-    internal static partial int LGBM_DatasetSetFeatureNames(DatasetHandle dataset, byte** featureNames, int numFeatureNames);
-
-    [LibraryImport(Library)]
-    internal static partial int LGBM_DatasetGetNumData(DatasetHandle dataset, out int count);
-
-    [LibraryImport(Library)]
-    internal static partial int LGBM_DatasetGetNumFeature(DatasetHandle dataset, out int count);
-
-    [LibraryImport(Library)]
     internal static partial int LGBM_DatasetGetFeatureNumBin(DatasetHandle dataset, int feature, out int count);
 
     [LibraryImport(Library)]
@@ -110,9 +101,6 @@ internal static unsafe partial class LightGbmNative
 
     [LibraryImport(Library)]
     internal static partial int LGBM_BoosterGetCurrentIteration(BoosterHandle booster, out int iteration);
-
-    [LibraryImport(Library)]
-    internal static partial int LGBM_BoosterNumberOfTotalModel(BoosterHandle booster, out int models);
 
     [LibraryImport(Library)]
     internal static partial int LGBM_BoosterGetNumPredict(BoosterHandle booster, int dataIndex, out long length);

@@ -150,6 +150,18 @@ public sealed class TreeEnsembleTests
     }
 
     [TestMethod]
+    public void LeafValues_EqualLightGbmsGetLeafValue()
+    {
+        var model = s_ltrModel.Model;
+        using var booster = LightGbmBooster.LoadText(s_ltrModel.ModelText);
+        for (int t = 0; t < model.TreeCount; t++)
+        {
+            for (int k = 0; k < model.LeafCountOf(t); k++)
+                Assert.AreEqual(booster.GetLeafValue(t, k), model.LeafValueOf(t, k), 0.0, $"tree {t} leaf {k}");
+        }
+    }
+
+    [TestMethod]
     public void Score_WrongFeatureCount_ThrowsNamingBothCounts()
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => s_ltrModel.Model.Score(new float[5]));
