@@ -1,3 +1,4 @@
+using MLNetExt.Data;
 using System.Runtime.InteropServices;
 using MLNetExt.Ranking.Native;
 

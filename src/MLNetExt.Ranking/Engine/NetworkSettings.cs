@@ -1,3 +1,4 @@
+using MLNetExt.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -1,3 +1,4 @@
+using MLNetExt.Data;
 using System.Diagnostics;
 using MLNetExt.Ranking.Model;
 using MLNetExt.Ranking.Native;

@@ -1,3 +1,4 @@
+using MLNetExt.Data;
 using MLNetExt.Ranking.Engine;
 using MLNetExt.Ranking.Objectives;
 using MLNetExt.Ranking.Tests.Support;

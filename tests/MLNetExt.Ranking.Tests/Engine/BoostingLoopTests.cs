@@ -1,3 +1,4 @@
+using MLNetExt.Data;
 using MLNetExt.Ranking.Engine;
 using MLNetExt.Ranking.Model;
 using MLNetExt.Ranking.Objectives;

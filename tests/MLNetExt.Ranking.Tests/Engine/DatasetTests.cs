@@ -1,3 +1,4 @@
+using MLNetExt.Data;
 using MLNetExt.Ranking.Engine;
 using MLNetExt.Ranking.Tests.Support;
 

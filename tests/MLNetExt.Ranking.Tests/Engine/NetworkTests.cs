@@ -31,7 +31,7 @@ public sealed class NetworkTests
             p1 = FreePort();
         string machines = $"127.0.0.1:{p0},127.0.0.1:{p1}";
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        string data = Path.Combine(AppContext.BaseDirectory, "TestFiles", "ltr");
+        string data = Path.Combine(AppContext.BaseDirectory, "data", "ltr");
         models = [Path.Combine(outDir, "model0.txt"), Path.Combine(outDir, "model1.txt")];
         var processes = new Process[2];
         var outputs = new Task<string>[2];

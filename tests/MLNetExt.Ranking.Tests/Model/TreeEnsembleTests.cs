@@ -166,7 +166,7 @@ public sealed class TreeEnsembleTests
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => s_ltrModel.Model.Score(new float[5]));
         StringAssert.Contains(e.Message, "5 features");
-        StringAssert.Contains(e.Message, "301");
+        StringAssert.Contains(e.Message, "300");
     }
 
     [TestMethod]

@@ -1,4 +1,4 @@
-using System.Globalization;
+using MLNetExt.Data;
 
 namespace MLNetExt.Ranking.Tests.Support;
 
@@ -21,38 +21,44 @@ internal sealed class LtrData
 
     public int GroupCount => GroupOffsets.Length - 1;
 
-    /// <summary>LightGBM's example: feature index k (1..300) is column k; 301 columns.</summary>
-    public const int LtrFeatureCount = 301;
-
-    /// <summary>Reads rank.train or rank.test (LibSVM lines) with its .query file.</summary>
+    /// <summary>
+    /// Reads rank.train or rank.test of LightGBM's learning-to-rank sample (data/ltr, copied next to the test binaries)
+    /// with MLNetExt's LibSVM reader and its .query file: 300 features (index k is slot k - 1), graded labels 0-4.
+    /// </summary>
     public static LtrData LoadLtr(string name, string? directory = null)
     {
-        directory ??= Path.Combine(AppContext.BaseDirectory, "TestFiles", "ltr");
-        var labels = new List<float>();
-        var offsets = new List<int> { 0 };
-        var indices = new List<int>();
-        var values = new List<float>();
-        foreach (string line in File.ReadLines(Path.Combine(directory, name)))
+        directory ??= Path.Combine(AppContext.BaseDirectory, "data", "ltr");
+        var data = new Microsoft.ML.MLContext(seed: 1).Data.LoadFromLibSvm(Path.Combine(directory, name));
+        var reader = new DataViewColumnReader(data, "LtrData");
+        var labels = reader.AddRelevanceLabel("Label", "label");
+        var groups = reader.AddId("GroupId", "group");
+        var csr = new CsrCollector();
+        var features = reader.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Sparse, 4096, csr);
+        reader.Read();
+        var boundaries = GroupBoundaries.FromRuns(groups.Values, "GroupId");
+        return FromCsr(features.Size, [.. csr.Offsets], [.. csr.Indices], [.. csr.Values], labels.Values, boundaries.Offsets);
+    }
+
+    /// <summary>Appends sparse blocks into whole-matrix CSR lists.</summary>
+    private sealed class CsrCollector : IRowBlockVisitor
+    {
+        public List<int> Offsets { get; } = [0];
+        public List<int> Indices { get; } = [];
+        public List<float> Values { get; } = [];
+
+        public bool Visit(in RowBlock block)
         {
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            labels.Add(float.Parse(parts[0], CultureInfo.InvariantCulture));
-            foreach (string p in parts.Skip(1))
+            for (int r = 0; r < block.RowCount; r++)
             {
-                int colon = p.IndexOf(':');
-                indices.Add(int.Parse(p[..colon], CultureInfo.InvariantCulture));
-                values.Add(float.Parse(p[(colon + 1)..], CultureInfo.InvariantCulture));
+                for (int k = block.RowOffsets[r]; k < block.RowOffsets[r + 1]; k++)
+                {
+                    Indices.Add(block.Indices[k]);
+                    Values.Add(block.Values[k]);
+                }
+                Offsets.Add(Indices.Count);
             }
-            offsets.Add(indices.Count);
+            return true;
         }
-        var groups = new List<int> { 0 };
-        foreach (string line in File.ReadLines(Path.Combine(directory, name + ".query")))
-        {
-            if (!string.IsNullOrWhiteSpace(line))
-                groups.Add(groups[^1] + int.Parse(line, CultureInfo.InvariantCulture));
-        }
-        return FromCsr(LtrFeatureCount, [.. offsets], [.. indices], [.. values], [.. labels], [.. groups]);
     }
 
     public static LtrData FromCsr(int features, int[] offsets, int[] indices, float[] values, float[] labels, int[] groups, float[]? weights = null)
@@ -99,9 +105,9 @@ internal sealed class LtrData
 
     public MLNetExt.Ranking.Engine.QueryGroups Groups() => new(Labels, GroupOffsets, Weights);
 
-    public MLNetExt.Ranking.Engine.DenseArrayRowSource DenseSource(int blockRows = 512) => new(Dense, FeatureCount, blockRows);
+    public DenseArrayRowSource DenseSource(int blockRows = 512) => new(Dense, FeatureCount, blockRows);
 
-    public MLNetExt.Ranking.Engine.CsrArrayRowSource CsrSource(int blockRows = 512) => new(CsrOffsets, CsrIndices, CsrValues, FeatureCount, blockRows);
+    public CsrArrayRowSource CsrSource(int blockRows = 512) => new(CsrOffsets, CsrIndices, CsrValues, FeatureCount, blockRows);
 
     public MLNetExt.Ranking.Engine.RankingDataSet DenseSet(int blockRows = 512) => new(DenseSource(blockRows), Groups());
 

@@ -1,4 +1,4 @@
-namespace MLNetExt.Ranking.Engine;
+namespace MLNetExt.Data;
 
 /// <summary>
 /// A block of consecutive rows of a feature matrix, either dense (row-major floats) or sparse (CSR). The spans are
@@ -54,6 +54,24 @@ internal readonly ref struct RowBlock
 
     /// <summary>Sparse only: the feature index of each stored value.</summary>
     public ReadOnlySpan<int> Indices { get; }
+
+    /// <summary>The number of stored values: RowCount x FeatureCount when dense.</summary>
+    public long StoredValueCount => IsSparse ? Values.Length : (long)RowCount * FeatureCount;
+
+    /// <summary>Writes row <paramref name="row"/> (0-based within the block) densely into <paramref name="destination"/>.</summary>
+    public void CopyRow(int row, Span<float> destination)
+    {
+        if ((uint)row >= (uint)RowCount)
+            throw new ArgumentOutOfRangeException(nameof(row), $"Row {row} is not in this block of {RowCount} rows.");
+        if (!IsSparse)
+        {
+            Values.Slice(row * FeatureCount, FeatureCount).CopyTo(destination);
+            return;
+        }
+        destination[..FeatureCount].Clear();
+        for (int k = RowOffsets[row]; k < RowOffsets[row + 1]; k++)
+            destination[Indices[k]] = Values[k];
+    }
 }
 
 /// <summary>Receives the blocks of an <see cref="IRowBlockSource"/> in row order.</summary>
