@@ -1,149 +1,91 @@
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
-using System.Text;
+using MLNetExt.Serialization;
 
 namespace MLNetExt.Ranking.Model;
 
-/// <summary>The ensemble's own binary state format, for the package's persistence (large-state path).</summary>
-internal sealed partial class TreeEnsemble
+/// <summary>
+/// The ensemble as a section of MLNetExt's model state (docs/architecture.md, "Persistence"): counts, names, then
+/// every array in bulk. The envelope around it (chunk checksums, format versions) is the package's one mechanism.
+/// </summary>
+internal sealed partial class TreeEnsemble : IPersistentSection<TreeEnsemble>
 {
-    /// <summary>Current state format. 1: first version.</summary>
-    public const int StateFormatVersion = 1;
+    // Version 1: counts, feature names and infos, objective, parameters, then the node, leaf and tree arrays.
+    private static readonly ComponentFormat StateFormat = new("MLNetExt.Ranking.TreeEnsemble", 1);
 
-    private static ReadOnlySpan<byte> Magic => "MLXT"u8;
+    static ComponentFormat IPersistentSection<TreeEnsemble>.Format => StateFormat;
 
-    /// <summary>
-    /// Writes the ensemble to <paramref name="stream"/>: "MLXT", int32 format version, int32 payload length, the
-    /// payload (counts, names, then every array as one little-endian block), uint32 CRC-32 of the payload.
-    /// </summary>
-    public void WriteTo(Stream stream)
+    ComponentFormat IPersistentSection.SectionFormat => StateFormat;
+
+    void IPersistentSection.Save(ModelStateWriter writer)
     {
-        Guard.NotNull(stream, nameof(stream));
-        using var payload = new MemoryStream();
-        using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(FeatureCount);
-            w.Write(TreeCount);
-            w.Write(NodeStart[TreeCount]);
-            w.Write(LeafStart[TreeCount]);
-            foreach (string name in FeatureNames)
-                w.Write(name);
-            foreach (string info in FeatureInfos)
-                w.Write(info);
-            w.Write(Objective is not null);
-            w.Write(Objective ?? "");
-            w.Write(Parameters);
-            Block(w, NodeStart);
-            Block(w, LeafStart);
-            Block(w, SplitFeature);
-            Block(w, Threshold);
-            w.Write(DecisionType);
-            Block(w, LeftChild);
-            Block(w, RightChild);
-            Block(w, SplitGain);
-            Block(w, InternalValue);
-            Block(w, InternalWeight);
-            Block(w, InternalCount);
-            Block(w, LeafValue);
-            Block(w, LeafWeight);
-            Block(w, LeafCount);
-            Block(w, Shrinkage);
-        }
-        byte[] body = payload.ToArray();
-        using var o = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        o.Write(Magic);
-        o.Write(StateFormatVersion);
-        o.Write(body.Length);
-        o.Write(body);
-        o.Write(Crc32.HashToUInt32(body));
+        writer.Write(FeatureCount);
+        writer.Write(TreeCount);
+        writer.Write(NodeStart[TreeCount]);
+        writer.Write(LeafStart[TreeCount]);
+        writer.Write(FeatureNames);
+        writer.Write(FeatureInfos);
+        writer.Write(Objective is not null);
+        writer.Write(Objective ?? "");
+        writer.Write(Parameters);
+        writer.Write(NodeStart);
+        writer.Write(LeafStart);
+        writer.Write(SplitFeature);
+        writer.Write(Threshold);
+        writer.Write(DecisionType);
+        writer.Write(LeftChild);
+        writer.Write(RightChild);
+        writer.Write(SplitGain);
+        writer.Write(InternalValue);
+        writer.Write(InternalWeight);
+        writer.Write(InternalCount);
+        writer.Write(LeafValue);
+        writer.Write(LeafWeight);
+        writer.Write(LeafCount);
+        writer.Write(Shrinkage);
     }
 
-    /// <summary>Reads an ensemble written by <see cref="WriteTo"/>; every count and value is checked.</summary>
-    /// <exception cref="InvalidDataException">The data is damaged, truncated or from a newer format version.</exception>
-    public static TreeEnsemble ReadFrom(Stream stream)
+    static TreeEnsemble IPersistentSection<TreeEnsemble>.Load(ModelStateReader reader)
     {
-        Guard.NotNull(stream, nameof(stream));
-        using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        int features = reader.ReadInt32("the feature count", 1, int.MaxValue);
+        int trees = reader.ReadInt32("the tree count", 0, int.MaxValue);
+        int nodes = reader.ReadInt32("the split count", 0, int.MaxValue);
+        int leaves = reader.ReadInt32("the leaf count", trees, int.MaxValue);
+        var names = reader.ReadStringArray("the feature names");
+        var infos = reader.ReadStringArray("the feature infos");
+        reader.Check(names.Length == features && infos.Length == features,
+            $"there are {names.Length} feature names and {infos.Length} feature infos for {features} features");
+        bool hasObjective = reader.ReadBoolean();
+        string objective = reader.ReadString();
+        string parameters = reader.ReadString();
+        var nodeStart = Sized(reader.ReadInt32Array("the tree node offsets"), trees + 1, "tree node offsets", reader);
+        var leafStart = Sized(reader.ReadInt32Array("the tree leaf offsets"), trees + 1, "tree leaf offsets", reader);
+        var splitFeature = Sized(reader.ReadInt32Array("the split features"), nodes, "split features", reader);
+        var threshold = Sized(reader.ReadDoubleArray("the thresholds"), nodes, "thresholds", reader);
+        var decision = Sized(reader.ReadByteArray("the decision types"), nodes, "decision types", reader);
+        var left = Sized(reader.ReadInt32Array("the left children"), nodes, "left children", reader);
+        var right = Sized(reader.ReadInt32Array("the right children"), nodes, "right children", reader);
+        var gain = Sized(reader.ReadSingleArray("the split gains"), nodes, "split gains", reader);
+        var internalValue = Sized(reader.ReadDoubleArray("the internal values"), nodes, "internal values", reader);
+        var internalWeight = Sized(reader.ReadDoubleArray("the internal weights"), nodes, "internal weights", reader);
+        var internalCount = Sized(reader.ReadInt32Array("the internal counts"), nodes, "internal counts", reader);
+        var leafValue = Sized(reader.ReadDoubleArray("the leaf values"), leaves, "leaf values", reader);
+        var leafWeight = Sized(reader.ReadDoubleArray("the leaf weights"), leaves, "leaf weights", reader);
+        var leafCount = Sized(reader.ReadInt32Array("the leaf counts"), leaves, "leaf counts", reader);
+        var shrinkage = Sized(reader.ReadDoubleArray("the shrinkage"), trees, "shrinkage values", reader);
+        reader.Check(nodeStart[trees] == nodes && leafStart[trees] == leaves, "its tree offsets do not match its counts");
         try
         {
-            Span<byte> magic = stackalloc byte[4];
-            r.BaseStream.ReadExactly(magic);
-            State(magic.SequenceEqual(Magic), "it does not start with the tree-ensemble marker");
-            int version = r.ReadInt32();
-            State(version >= 1, $"its format version is {version}");
-            if (version > StateFormatVersion)
-            {
-                throw new InvalidDataException(
-                    $"This tree ensemble was saved in format version {version} by a newer MLNetExt.Ranking; this version reads up to {StateFormatVersion}. Upgrade the MLNetExt.Ranking package.");
-            }
-            int length = r.ReadInt32();
-            State(length >= 0 && length <= int.MaxValue - 16, $"its payload length is {length}");
-            byte[] body = r.ReadBytes(length);
-            State(body.Length == length, "it is truncated");
-            uint crc = r.ReadUInt32();
-            State(crc == Crc32.HashToUInt32(body), "its checksum does not match (the data is corrupted)");
-            return ReadPayload(body);
+            return new TreeEnsemble(features, names, infos, hasObjective ? objective : null, parameters, nodeStart, leafStart, splitFeature,
+                threshold, decision, left, right, gain, internalValue, internalWeight, internalCount, leafValue, leafWeight, leafCount, shrinkage);
         }
-        catch (EndOfStreamException)
+        catch (InvalidDataException e)
         {
-            throw new InvalidDataException("The tree ensemble state is truncated.");
+            throw reader.Invalid(e.Message);
         }
     }
 
-    private static TreeEnsemble ReadPayload(byte[] body)
+    private static T[] Sized<T>(T[] values, int expected, string what, ModelStateReader reader)
     {
-        using var r = new BinaryReader(new MemoryStream(body), Encoding.UTF8);
-        int features = r.ReadInt32();
-        int trees = r.ReadInt32();
-        int nodes = r.ReadInt32();
-        int leaves = r.ReadInt32();
-        State(features >= 1 && trees >= 0 && nodes >= 0 && leaves >= trees && leaves <= body.Length && nodes <= body.Length && features <= body.Length,
-            $"its counts are out of range ({features} features, {trees} trees, {nodes} splits, {leaves} leaves)");
-        var names = new string[features];
-        for (int f = 0; f < features; f++)
-            names[f] = r.ReadString();
-        var infos = new string[features];
-        for (int f = 0; f < features; f++)
-            infos[f] = r.ReadString();
-        bool hasObjective = r.ReadBoolean();
-        string objective = r.ReadString();
-        string parameters = r.ReadString();
-        var nodeStart = Read<int>(r, trees + 1);
-        var leafStart = Read<int>(r, trees + 1);
-        var splitFeature = Read<int>(r, nodes);
-        var threshold = Read<double>(r, nodes);
-        byte[] decision = r.ReadBytes(nodes);
-        State(decision.Length == nodes, "it is truncated");
-        var left = Read<int>(r, nodes);
-        var right = Read<int>(r, nodes);
-        var gain = Read<float>(r, nodes);
-        var internalValue = Read<double>(r, nodes);
-        var internalWeight = Read<double>(r, nodes);
-        var internalCount = Read<int>(r, nodes);
-        var leafValue = Read<double>(r, leaves);
-        var leafWeight = Read<double>(r, leaves);
-        var leafCount = Read<int>(r, leaves);
-        var shrinkage = Read<double>(r, trees);
-        State(r.BaseStream.Position == body.Length, "it has trailing bytes");
-        State(nodeStart[trees] == nodes && leafStart[trees] == leaves, "its tree offsets do not match its counts");
-        return new TreeEnsemble(features, names, infos, hasObjective ? objective : null, parameters, nodeStart, leafStart, splitFeature,
-            threshold, decision, left, right, gain, internalValue, internalWeight, internalCount, leafValue, leafWeight, leafCount, shrinkage);
-    }
-
-    private static void Block<T>(BinaryWriter w, T[] values) where T : unmanaged
-        => w.Write(MemoryMarshal.AsBytes(values.AsSpan()));
-
-    private static T[] Read<T>(BinaryReader r, int count) where T : unmanaged
-    {
-        var values = new T[count];
-        var bytes = MemoryMarshal.AsBytes(values.AsSpan());
-        State(r.Read(bytes) == bytes.Length, "it is truncated");
+        reader.Check(values.Length == expected, $"there are {values.Length} {what}, not {expected}");
         return values;
-    }
-
-    private static void State(bool ok, string problem)
-    {
-        if (!ok)
-            throw new InvalidDataException($"The tree ensemble state cannot be read: {problem}.");
     }
 }

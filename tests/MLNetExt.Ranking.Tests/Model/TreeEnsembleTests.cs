@@ -1,3 +1,4 @@
+using MLNetExt.Serialization;
 using MLNetExt.Ranking.Engine;
 using MLNetExt.Ranking.Model;
 using MLNetExt.Ranking.Native;
@@ -102,9 +103,9 @@ public sealed class TreeEnsembleTests
     {
         var model = s_ltrModel.Model;
         using var stream = new MemoryStream();
-        model.WriteTo(stream);
+        ModelPersistence.SaveSection(stream, model);
         stream.Position = 0;
-        var back = TreeEnsemble.ReadFrom(stream);
+        var back = ModelPersistence.LoadSection<TreeEnsemble>(stream);
         Assert.AreEqual(model.TreeCount, back.TreeCount);
         CollectionAssert.AreEqual(model.FeatureNames, back.FeatureNames);
         for (int r = 0; r < s_test.RowCount; r++)
@@ -116,22 +117,41 @@ public sealed class TreeEnsembleTests
     public void State_FlippedByte_FailsChecksum()
     {
         using var stream = new MemoryStream();
-        s_ltrModel.Model.WriteTo(stream);
+        ModelPersistence.SaveSection(stream, s_ltrModel.Model);
         byte[] bytes = stream.ToArray();
         bytes[bytes.Length / 2] ^= 0x40;
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => TreeEnsemble.ReadFrom(new MemoryStream(bytes)));
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelPersistence.LoadSection<TreeEnsemble>(new MemoryStream(bytes)));
         StringAssert.Contains(e.Message, "checksum");
     }
 
     [TestMethod]
-    public void State_NewerFormatVersion_AsksToUpgrade()
+    public void State_WithBrokenStructure_IsRefusedNamingTheProblem()
     {
+        // A section with valid checksums but a child index that points outside its tree: caught by the structure check.
         using var stream = new MemoryStream();
-        s_ltrModel.Model.WriteTo(stream);
-        byte[] bytes = stream.ToArray();
-        BitConverter.GetBytes(TreeEnsemble.StateFormatVersion + 1).CopyTo(bytes, 4);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => TreeEnsemble.ReadFrom(new MemoryStream(bytes)));
-        StringAssert.Contains(e.Message, "Upgrade");
+        ModelPersistence.SaveSection(stream, new RewrittenSection(s_ltrModel.Model, corruptChild: true));
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelPersistence.LoadSection<TreeEnsemble>(new MemoryStream(stream.ToArray())));
+        StringAssert.Contains(e.Message, "child index out of range");
+    }
+
+    /// <summary>Writes an ensemble's section with one left child changed, as a damaged writer would.</summary>
+    private sealed class RewrittenSection(TreeEnsemble model, bool corruptChild) : IPersistentSection
+    {
+        public ComponentFormat SectionFormat => ((IPersistentSection)model).SectionFormat;
+
+        public void Save(ModelStateWriter writer)
+        {
+            var left = model.LeftChild.ToArray();
+            if (corruptChild)
+                left[0] = 10_000;
+            var copy = new TreeEnsemble(model.FeatureCount, model.FeatureNames, model.FeatureInfos, model.Objective, model.Parameters,
+                model.NodeStart, model.LeafStart, model.SplitFeature, model.Threshold, model.DecisionType, model.LeftChild, model.RightChild,
+                model.SplitGain, model.InternalValue, model.InternalWeight, model.InternalCount, model.LeafValue, model.LeafWeight,
+                model.LeafCount, model.Shrinkage);
+            // Swap in the damaged child array after validation, then write.
+            Array.Copy(left, copy.LeftChild, left.Length);
+            ((IPersistentSection)copy).Save(writer);
+        }
     }
 
     [TestMethod]
