@@ -83,26 +83,4 @@ internal sealed class QueryGroups
             sizes[q] = GroupOffsets[q + 1] - GroupOffsets[q];
         return sizes;
     }
-
-    /// <summary>Builds offsets from per-row group ids that come in contiguous runs (the ML.NET row-group column).</summary>
-    /// <exception cref="InvalidOperationException">A group id appears in two separate runs.</exception>
-    public static int[] OffsetsFromContiguousIds(ReadOnlySpan<int> groupIds)
-    {
-        var offsets = new List<int> { 0 };
-        var seen = new HashSet<int>();
-        for (int i = 0; i < groupIds.Length; i++)
-        {
-            if (i > 0 && groupIds[i] == groupIds[i - 1])
-                continue;
-            if (!seen.Add(groupIds[i]))
-            {
-                throw new InvalidOperationException(
-                    $"Group id {groupIds[i]} at row {i} appeared earlier in a separate run; rows of one group must be contiguous.");
-            }
-            if (i > 0)
-                offsets.Add(i);
-        }
-        offsets.Add(groupIds.Length);
-        return offsets.ToArray();
-    }
 }

@@ -40,14 +40,6 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
-    public void GroupIdsInSeparateRuns_AreRefused()
-    {
-        CollectionAssert.AreEqual(new[] { 0, 2, 3, 6 }, QueryGroups.OffsetsFromContiguousIds([7, 7, 3, 9, 9, 9]));
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => QueryGroups.OffsetsFromContiguousIds([7, 7, 3, 7]));
-        StringAssert.Contains(e.Message, "Group id 7 at row 3");
-    }
-
-    [TestMethod]
     public void FeatureRowsDifferFromLabels_IsRefused()
     {
         var data = Synthetic.Make(4, 3, 3, 5, seed: 1);

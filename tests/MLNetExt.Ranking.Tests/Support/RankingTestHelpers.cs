@@ -58,24 +58,5 @@ internal static class RankingTestHelpers
 
     /// <summary>Mean NDCG@k over queries: gain 2^l - 1, log2 discount, stable ties, IDCG 0 counts 1 (LightGBM's metric).</summary>
     public static double MeanNdcg(ReadOnlySpan<double> scores, float[] labels, int[] offsets, int k)
-    {
-        double sum = 0;
-        int queries = offsets.Length - 1;
-        for (int q = 0; q < queries; q++)
-        {
-            int s = offsets[q], n = offsets[q + 1] - s;
-            var idx = Enumerable.Range(0, n).ToArray();
-            var sc = scores.Slice(s, n).ToArray();
-            var ordered = idx.OrderByDescending(i => sc[i]).ToArray(); // OrderBy is stable
-            double dcg = 0, idcg = 0;
-            var ideal = labels.AsSpan(s, n).ToArray().OrderByDescending(l => l).ToArray();
-            for (int r = 0; r < Math.Min(k, n); r++)
-            {
-                dcg += (Math.Pow(2, labels[s + ordered[r]]) - 1) / Math.Log2(r + 2);
-                idcg += (Math.Pow(2, ideal[r]) - 1) / Math.Log2(r + 2);
-            }
-            sum += idcg > 0 ? dcg / idcg : 1.0;
-        }
-        return sum / queries;
-    }
+        => RankingMeasures.Mean(RankingMeasure.Ndcg, labels, scores.ToArray(), offsets, k, RankingMetricOptions.Default);
 }
