@@ -1,13 +1,16 @@
-// One process of a data-parallel training run, started (twice) by the two-process test in MLNetExt.Ranking.Tests:
-// loads LightGBM's LTR sample, keeps its share of the queries, finds bins from the whole training set (the same rows
-// in every process), meets the other process through LightGBM's network layer, trains LambdaMART and writes the model
-// text. Usage:
+// One process of a data-parallel training run, started (twice) by the two-process test in MLNetExt.Ranking.Tests.
+// It does what a user's process on a cluster node does, through the public API: loads LightGBM's LTR sample with
+// LoadFromLibSvm, keeps its share of the queries, and fits mlContext.Ranking.Trainers.LambdaMart with
+// Options.Network (bins from the whole training file, the same rows in every process), then writes the model's
+// LightGBM text. Usage:
 //   MLNetExt.Ranking.NetworkProbe --data DIR --machines H:P,H:P --port P --part I --parts N --out FILE
 //       [--iterations 20] [--min-data 1] [--threads 1] [--timeout-seconds 60]
+using System.Collections;
 using System.Globalization;
-using MLNetExt.Ranking.Engine;
-using MLNetExt.Ranking.Objectives;
-using MLNetExt.Ranking.Tests.Support;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetExt.Data;
+using MLNetExt.Ranking;
 
 var options = new Dictionary<string, string>();
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -19,33 +22,37 @@ int Int(string key, int fallback) => int.Parse(Get(key, fallback.ToString(Cultur
 
 try
 {
-    var all = LtrData.LoadLtr("rank.train", Get("data"));
+    var ml = new MLContext(seed: 1);
+    var all = ml.Data.LoadFromLibSvm(Path.Combine(Get("data"), "rank.train"));
     int part = Int("part", 0), parts = Int("parts", 2);
-    int perPart = (all.GroupCount + parts - 1) / parts;
-    int first = part * perPart;
-    int count = Math.Min(perPart, all.GroupCount - first);
-    var mine = all.Queries(first, count);
 
-    var settings = new BoosterSettings
+    // This process's whole queries: the part-th contiguous share of the query ids.
+    var groups = all.GetColumn<uint>("GroupId").ToArray();
+    uint queries = groups.Max();
+    uint perPart = (queries + (uint)parts - 1) / (uint)parts;
+    uint first = (uint)part * perPart + 1, last = Math.Min(queries, first + perPart - 1);
+    var keep = new BitArray(groups.Length);
+    for (int r = 0; r < groups.Length; r++)
+        keep[r] = groups[r] >= first && groups[r] <= last;
+    var mine = new RowSelectionDataView(all, keep);
+
+    var trainer = ml.Ranking.Trainers.LambdaMart(new LambdaMartRankingTrainer.Options
     {
+        NumberOfTrees = Int("iterations", 20),
         MinimumExampleCountPerLeaf = Int("min-data", 1),
         NumberOfThreads = Int("threads", 1),
         Seed = 7,
-    };
-    var result = RankingBoostingLoop.Train(mine.DenseSet(), null, new LambdaMartObjective(), settings, new BoostingOptions
-    {
-        NumberOfIterations = Int("iterations", 20),
-        Network = new NetworkSettings
+        Network = new LightGbmNetworkOptions
         {
             Machines = Get("machines").Split(','),
             LocalPort = Int("port", 0),
             Timeout = TimeSpan.FromSeconds(Int("timeout-seconds", 60)),
-            BinSample = all.DenseSource(),
+            BinSampleData = all,
         },
-        Log = line => Console.Error.WriteLine(line),
     });
-    File.WriteAllText(Get("out"), result.ModelText);
-    Console.WriteLine($"trees={result.TreesGrown} rows={mine.RowCount} queries={count}");
+    var model = trainer.Fit(mine);
+    File.WriteAllText(Get("out"), model.Model.ToLightGbmModelText());
+    Console.WriteLine($"trees={model.Model.NumberOfTrees} rows={mine.GetRowCount()} queries={last - first + 1}");
     return 0;
 }
 catch (Exception e)

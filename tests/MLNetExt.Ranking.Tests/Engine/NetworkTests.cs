@@ -2,9 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Microsoft.ML;
+using MLNetExt.Data;
 using MLNetExt.Ranking.Engine;
 using MLNetExt.Ranking.Objectives;
 using MLNetExt.Ranking.Tests.Support;
+using MLNetExt.Tests.Support;
 
 namespace MLNetExt.Ranking.Tests.Engine;
 
@@ -73,12 +76,15 @@ public sealed class NetworkTests
     private static string WithoutCounts(string trees) => string.Join("\n", trees.Split('\n')
         .Where(l => !l.StartsWith("leaf_count=", StringComparison.Ordinal) && !l.StartsWith("internal_count=", StringComparison.Ordinal)));
 
+    /// <summary>The same fit as the probes', in one process, through the same public API.</summary>
     private static string SingleProcess(int minData, int iterations)
     {
-        var all = LtrData.LoadLtr("rank.train");
-        var settings = new BoosterSettings { MinimumExampleCountPerLeaf = minData, NumberOfThreads = 1, Seed = 7 };
-        return RankingBoostingLoop.Train(all.DenseSet(), null, new LambdaMartObjective(), settings,
-            new BoostingOptions { NumberOfIterations = iterations }).ModelText;
+        var ml = new MLContext(seed: 1);
+        var trainer = ml.Ranking.Trainers.LambdaMart(new LambdaMartRankingTrainer.Options
+        {
+            NumberOfTrees = iterations, MinimumExampleCountPerLeaf = minData, NumberOfThreads = 1, Seed = 7,
+        });
+        return trainer.Fit(ml.Data.LoadFromLibSvm(TestData.Path("ltr/rank.train"))).Model.ToLightGbmModelText();
     }
 
     [TestMethod]
