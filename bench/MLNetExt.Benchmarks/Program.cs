@@ -5,6 +5,11 @@
 //                calibrators on 1 million scored rows; multiclass temperature scaling on CIFAR-10 softmax outputs
 //   persistence  the persistence choice: MLNetExt's loader bridge against the same temperature expressed as
 //                ML.NET's own Expression transform (save, load, transform, file size, bit identity, typed state)
+//   libsvm       LoadFromLibSvm's MB/s on a ~200 MB MSLR-like file; ML.NET's LoadFromSvmLightFile where it works
+//   largestate   a 1 GiB float state saved with Model.Save and loaded with Model.Load, each in a fresh child process:
+//                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
+//   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
+//                Ranking.Evaluate, and the span function's queries per second and allocations
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -17,6 +22,9 @@ var suites = new Dictionary<string, Action>
     ["ece"] = EceSuite.Run,
     ["calibrators"] = CalibratorSuite.Run,
     ["persistence"] = PersistenceSuite.Run,
+    ["libsvm"] = LibSvmSuite.Run,
+    ["largestate"] = LargeStateSuite.Run,
+    ["rankeval"] = RankingEvaluationSuite.Run,
 };
 if (suite == "all")
 {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using MLNetExt.Calibration;
+using MLNetExt.Serialization;
 
 namespace MLNetExt.Tests.LoadProbe;
 
@@ -19,6 +20,9 @@ internal static class StateDescriber
         HistogramBinningTransformer h =>
             $"HistogramBinning t=[{string.Join(";", h.Thresholds.Select(R))}] p=[{string.Join(";", h.Probabilities.Select(R))}] n=[{string.Join(";", h.Counts)}] {Binding(h)}",
         BinaryTemperatureScalingTransformer bt => $"BinaryTemperatureScaling T={R(bt.Temperature)} {Binding(bt)}",
+        // Any other MLNetExt component (every package's trainers): its type and the checksum of its saved state, so
+        // both sides compare the whole learned state without this file knowing each type.
+        IPersistentComponent component => $"{component.GetType().Name} state-crc32={System.IO.Hashing.Crc32.HashToUInt32(ModelPersistence.ToBytes(component)):x8}",
         _ => null,
     };
 

@@ -81,6 +81,13 @@ internal sealed class DataViewColumnReader
     public ClassLabelColumn AddClassLabel(string columnName, string role, int? classCount)
         => Add(new ClassLabelColumn(this, columnName, role, classCount));
 
+    /// <summary>
+    /// Ranking relevance grades: Single, Double or an integer type (fractional grades allowed), or a key column whose
+    /// key value v is grade v - 1; read as <see cref="float"/>, each finite and &gt;= 0.
+    /// </summary>
+    public RelevanceLabelColumn AddRelevanceLabel(string columnName, string role)
+        => Add(new RelevanceLabelColumn(this, columnName, role));
+
     /// <summary>A group or bag identifier: a key column or a numeric column of whole numbers.</summary>
     public IdColumn AddId(string columnName, string role)
         => Add(new IdColumn(this, columnName, role));
@@ -88,6 +95,30 @@ internal sealed class DataViewColumnReader
     /// <summary>Any column whose values have the .NET type <typeparamref name="T"/> (strings as ReadOnlyMemory&lt;char&gt;).</summary>
     public ValueColumn<T> AddColumn<T>(string columnName, string role)
         => Add(new ValueColumn<T>(this, columnName, role));
+
+    /// <summary>
+    /// An optional column: null when <paramref name="columnName"/> is null (the option was not set), otherwise as
+    /// <see cref="AddScalar"/>. A named column that does not exist is an error, never silently ignored.
+    /// </summary>
+    public ScalarColumn? AddOptionalScalar(string? columnName, string role, ValueRule rule)
+        => columnName is null ? null : AddScalar(columnName, role, rule);
+
+    /// <summary>
+    /// Example weights from an optional column (ML.NET's <c>ExampleWeightColumnName</c>): null when no column is named;
+    /// otherwise numbers that must be finite and &gt;= 0, with at least one above 0 (checked when reading).
+    /// </summary>
+    public ScalarColumn? AddWeights(string? columnName)
+        => columnName is null ? null : Add(new ScalarColumn(this, columnName, "example weight", ValueRule.NonNegative) { RequireAnyPositive = true });
+
+    /// <summary>
+    /// A known-size vector of Single (or Double, rounded to float) delivered in blocks of at most
+    /// <paramref name="maximumBlockRows"/> rows, dense or compressed-sparse-row as <paramref name="layout"/> says, to
+    /// <paramref name="onBlock"/> while the other columns are read: the whole column is never held in memory. The
+    /// block's buffers are reused: <paramref name="onBlock"/> must copy what it keeps.
+    /// </summary>
+    public FeatureBlockColumn AddFeatureBlocks(string columnName, string role, ValueRule rule, BlockLayout layout,
+        int maximumBlockRows, Action<FeatureBlock> onBlock)
+        => Add(new FeatureBlockColumn(this, columnName, role, rule, layout, maximumBlockRows, onBlock));
 
     /// <summary>Reads every added column in one pass. Can be called once.</summary>
     /// <param name="channel">Receives progress and is checked for cancellation every few thousand rows; may be null.</param>
@@ -192,10 +223,14 @@ internal abstract class ColumnBinding
     private protected InvalidOperationException BadValue(int row, string value, string expected)
         => new($"{Capitalize(Role)} column '{Name}' has {value} at row {row}; {Reader.Component} expects {expected}.");
 
+    private protected InvalidOperationException WrongLength(int row, int length, int declared)
+        => new($"{Capitalize(Role)} column '{Name}' holds {length} values at row {row}, but its type declares {declared}; " +
+               $"{Reader.Component} needs every row to have the declared size.");
+
     private protected ArgumentOutOfRangeException Mismatch(string expected)
         => SchemaChecks.Mismatch(Role, Name, expected, Column.Type);
 
-    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+    private protected static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }
 
 /// <summary>A Boolean column read into <see cref="Values"/>.</summary>
@@ -247,6 +282,9 @@ internal sealed class ScalarColumn : ColumnBinding
     /// <summary>The values, one per row.</summary>
     public double[] Values { get; private set; } = [];
 
+    /// <summary>When set, reading fails unless some value is above 0 (example weights: all zero leaves nothing to learn from).</summary>
+    internal bool RequireAnyPositive { get; init; }
+
     internal override void Bind(DataViewRowCursor cursor, int capacity)
     {
         _getter = NumericGetters.Create(cursor, Column);
@@ -261,7 +299,15 @@ internal sealed class ScalarColumn : ColumnBinding
         _values.Add(value);
     }
 
-    internal override void Complete() => Values = _values.ToArray();
+    internal override void Complete()
+    {
+        Values = _values.ToArray();
+        if (RequireAnyPositive && Values.Length > 0 && !Array.Exists(Values, v => v > 0))
+        {
+            throw new InvalidOperationException(
+                $"{Capitalize(Role)} column '{Name}' is 0 in all {Values.Length} rows; {Reader.Component} needs some rows with weight above 0.");
+        }
+    }
 }
 
 /// <summary>A known-size float vector column read densely, row-major, into <see cref="Values"/>.</summary>
@@ -288,10 +334,14 @@ internal sealed class VectorColumn : ColumnBinding
             throw Mismatch($"a vector of {size} values");
         _isDouble = vector.ItemType == NumberDataViewType.Double;
         Size = vector.Size;
+        SlotNames = Data.SlotNames.Read(Column);
     }
 
     /// <summary>Values per row.</summary>
     public int Size { get; }
+
+    /// <summary>The column's slot names (feature names) when it has them for every slot; null otherwise.</summary>
+    public string[]? SlotNames { get; }
 
     /// <summary>Row-major values: row r is <c>Values[r * Size .. (r + 1) * Size]</c>.</summary>
     public float[] Values { get; private set; } = [];
@@ -311,11 +361,13 @@ internal sealed class VectorColumn : ColumnBinding
         if (_isDouble)
         {
             _doubleGetter!(ref _doubleBuffer);
+            CheckLength(row, _doubleBuffer.Length);
             Copy(_doubleBuffer, slots);
         }
         else
         {
             _floatGetter!(ref _floatBuffer);
+            CheckLength(row, _floatBuffer.Length);
             Copy(_floatBuffer, slots);
         }
         if (_rule == ValueRule.Any)
@@ -328,6 +380,12 @@ internal sealed class VectorColumn : ColumnBinding
     }
 
     internal override void Complete() => Values = _values.ToArray();
+
+    private void CheckLength(int row, int length)
+    {
+        if (length != Size)
+            throw WrongLength(row, length, Size);
+    }
 
     private static void Copy(in VBuffer<float> buffer, Span<float> destination)
     {

@@ -30,6 +30,21 @@ internal static class SchemaChecks
         throw new ArgumentOutOfRangeException(nameof(shape), $"Could not find {role} column '{columnName}'.");
     }
 
+    /// <summary>Finds a column (or annotation) by name in a shape; false when there is none.</summary>
+    public static bool TryFind(SchemaShape shape, string columnName, out SchemaShape.Column column)
+    {
+        foreach (var c in shape)
+        {
+            if (c.Name == columnName)
+            {
+                column = c;
+                return true;
+            }
+        }
+        column = default;
+        return false;
+    }
+
     /// <summary>The exception for a column of the wrong type.</summary>
     public static ArgumentOutOfRangeException Mismatch(string role, string columnName, string expected, DataViewType actual)
         => Mismatch(role, columnName, expected, Describe(actual));

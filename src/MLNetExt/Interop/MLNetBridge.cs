@@ -12,7 +12,7 @@ namespace MLNetExt.Interop;
 /// The only place, with <c>MLNetExt.Serialization.ModelPersistence</c>, where MLNetExt uses members that ML.NET keeps
 /// internal. Each member below names the ML.NET member it reaches and why there is no public way.
 /// <c>MLNetBridgeContractTests</c> fails when any other code touches an ML.NET internal, or when one of these is
-/// missing from the pinned ML.NET version.
+/// missing from the ML.NET version the tests run against (each supported version is tested in CI).
 /// </summary>
 internal static class MLNetBridge
 {

@@ -123,13 +123,22 @@ public sealed class BinaryCalibratorTests
         };
         foreach (var estimator in calibrators)
         {
-            var calibrated = estimator.Fit(scoredCalibration).Transform(scoredTest);
+            var calibrator = estimator.Fit(scoredCalibration);
+            var calibrated = calibrator.Transform(scoredTest);
             var metrics = mlContext.BinaryClassification.EvaluateCalibration(calibrated);
             Assert.IsTrue(metrics.ExpectedCalibrationError < before.ExpectedCalibrationError,
                 $"{estimator.GetType().Name}: ECE {metrics.ExpectedCalibrationError} vs raw sigmoid {before.ExpectedCalibrationError}");
-            // ML.NET's own evaluator reads the Probability column unchanged.
+            // ML.NET's own evaluator reads the Probability column unchanged. Its log-loss is finite unless a test row
+            // gets probability exactly 0 or 1 for the other class, which only histogram binning can give (a bin whose
+            // fit rows were all one class): the test rows say which case this is.
             var ml = mlContext.BinaryClassification.Evaluate(calibrated);
-            Assert.IsTrue(ml.LogLoss > 0 && double.IsFinite(ml.LogLoss) || estimator is HistogramBinningEstimator, estimator.GetType().Name);
+            var labels = calibrated.GetColumn<bool>("Label").ToArray();
+            var probabilities = calibrated.GetColumn<float>("Probability").ToArray();
+            bool certainAndWrong = labels.Zip(probabilities).Any(p => p.First ? p.Second == 0 : p.Second == 1);
+            Assert.IsTrue(ml.LogLoss > 0, $"{estimator.GetType().Name}: log-loss {ml.LogLoss}");
+            Assert.AreEqual(certainAndWrong, double.IsPositiveInfinity(ml.LogLoss), $"{estimator.GetType().Name}: log-loss {ml.LogLoss}");
+            if (calibrator is not HistogramBinningTransformer)
+                Assert.IsFalse(certainAndWrong, $"{estimator.GetType().Name} gave a certain wrong probability");
             Assert.IsTrue(ml.AreaUnderRocCurve > 0.7, estimator.GetType().Name);
         }
     }

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Calibration;
 using MLNetExt.Calibration.Fitting;
+using MLNetExt.Numerics;
 using MLNetExt.Tests.Support;
 
 namespace MLNetExt.Tests.Calibration;

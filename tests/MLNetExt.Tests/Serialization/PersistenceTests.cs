@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Calibration;
@@ -134,10 +132,11 @@ public sealed class PersistenceTests
     public void CorruptedByte_IsReportedNotLoaded()
     {
         string path = SaveTemperatureModel("corrupt");
-        // Flip one bit of the temperature (the last 8 bytes of the state, just before the CRC).
+        // Flip one bit of the temperature (the last 8 bytes of the state, at the end of its only chunk).
         Assert.AreEqual(1, ModelFiles.EditEnvelopes(path, (bytes, marker) =>
         {
-            bytes[ModelFiles.Layout(bytes, marker).Crc - 3] ^= 0x10;
+            var layout = ModelFiles.Find(bytes, marker);
+            bytes[layout.FirstChunkData + layout.FirstChunkLength - 3] ^= 0x10;
             return bytes;
         }));
         var ex = LoadFailure(path);
@@ -152,7 +151,7 @@ public sealed class PersistenceTests
         // Cut inside a zip entry that is otherwise intact: ML.NET's own header check sees the entry end before its
         // recorded size and refuses it before our loader runs (with ML.NET's generic FormatException wording).
         string path = SaveTemperatureModel("truncated-entry");
-        ModelFiles.EditEnvelopes(path, (bytes, marker) => bytes[..(ModelFiles.Layout(bytes, marker).Body + 10)]);
+        ModelFiles.EditEnvelopes(path, (bytes, marker) => bytes[..(ModelFiles.Find(bytes, marker).Body + 10)]);
         Assert.IsInstanceOfType<FormatException>(LoadFailure(path));
 
         // The bytes our loader is handed, cut short: our own check names the problem.
@@ -185,9 +184,9 @@ public sealed class PersistenceTests
         string path = SaveTemperatureModel("newer-format");
         ModelFiles.EditEnvelopes(path, (bytes, marker) =>
         {
-            var layout = ModelFiles.Layout(bytes, marker);
+            var layout = ModelFiles.Find(bytes, marker);
             BitConverter.TryWriteBytes(bytes.AsSpan(layout.FormatVersion), 99);
-            ModelFiles.FixChecksum(bytes, marker);
+            ModelFiles.FixHeaderChecksum(bytes, marker);
             return bytes;
         });
         var ex = LoadFailure(path);
@@ -199,29 +198,92 @@ public sealed class PersistenceTests
     }
 
     [TestMethod]
-    public void NewerEnvelope_AndUnknownComponent_AreRefused()
+    public void NewerEnvelope_IsRefusedWithUpgradeMessage_OnlyWhenItsHeaderChecksumPasses()
     {
+        // A newer MLNetExt's envelope: the version field says 9 and the header CRC matches it.
         string path = SaveTemperatureModel("newer-envelope");
         ModelFiles.EditEnvelopes(path, (bytes, marker) =>
         {
-            BitConverter.TryWriteBytes(bytes.AsSpan(ModelFiles.Layout(bytes, marker).EnvelopeVersion), 9);
+            BitConverter.TryWriteBytes(bytes.AsSpan(ModelFiles.Find(bytes, marker).EnvelopeVersion), 9);
+            ModelFiles.FixHeaderChecksum(bytes, marker);
             return bytes;
         });
-        StringAssert.Contains(LoadFailure(path).Message, "model envelope version 9");
+        var ex = LoadFailure(path);
+        StringAssert.Contains(ex.Message, "model envelope version 9");
+        StringAssert.Contains(ex.Message, "Upgrade the MLNetExt packages");
 
-        path = SaveTemperatureModel("unknown-component");
+        // A damaged version field (one flipped bit: 2 -> 3, and 2 -> 0x02000002) is damage, not a newer version.
+        foreach (var (offset, bit) in new[] { (0, 0x01), (3, 0x02) })
+        {
+            path = SaveTemperatureModel($"flipped-envelope-version-{offset}");
+            ModelFiles.EditEnvelopes(path, (bytes, marker) =>
+            {
+                bytes[ModelFiles.Find(bytes, marker).EnvelopeVersion + offset] ^= (byte)bit;
+                return bytes;
+            });
+            ex = LoadFailure(path);
+            StringAssert.Contains(ex.Message, "corrupted", $"byte {offset}");
+            Assert.IsFalse(ex.Message.Contains("newer", StringComparison.Ordinal), ex.Message);
+        }
+    }
+
+    [TestMethod]
+    public void UnknownComponent_IsRefusedByName()
+    {
+        string path = SaveTemperatureModel("unknown-component");
         ModelFiles.EditEnvelopes(path, (bytes, marker) =>
         {
             // The id's last character: "...TemperatureScaling" becomes "...TemperatureScalinX".
-            var layout = ModelFiles.Layout(bytes, marker);
-            int idLength = bytes[layout.Body];
-            bytes[layout.Body + idLength] = (byte)'X';
-            ModelFiles.FixChecksum(bytes, marker);
+            var layout = ModelFiles.Find(bytes, marker);
+            int idLength = bytes[layout.Id];
+            bytes[layout.Id + idLength] = (byte)'X';
+            ModelFiles.FixHeaderChecksum(bytes, marker);
             return bytes;
         });
         var ex = LoadFailure(path);
         StringAssert.Contains(ex.Message, "'MLNetExt.Calibration.TemperatureScalinX'");
         StringAssert.Contains(ex.Message, "does not know");
+    }
+
+    [TestMethod]
+    public void VersionOneFile_DamagedHeaderOrState_IsReportedAsCorrupted_NotAsNewerOrInvalid()
+    {
+        // Envelope version 1 has one CRC, after the body: a damaged header field or state byte must be reported as
+        // damage (the CRC is checked before any other message), never as a newer version or an unknown component.
+        var edits = new (string Name, Action<byte[], int> Edit, bool FixChecksum, string Expected)[]
+        {
+            ("version field", (b, m) => b[m + 4] ^= 0x08, false, "corrupted"),
+            ("format version", (b, m) => b[ModelFiles.FindLegacy(b, m).FormatVersion] = 99, false, "corrupted"),
+            ("component id", (b, m) => b[ModelFiles.FindLegacy(b, m).Body + 1] ^= 0x01, false, "corrupted"),
+            ("score kind (LoadState rejects it)", (b, m) => b[ScoreKindOffset(b, m) + 3] = 0x40, false, "checksum"),
+            ("format version, checksum fixed", (b, m) => b[ModelFiles.FindLegacy(b, m).FormatVersion] = 99, true, "format version 99"),
+        };
+        foreach (var (name, edit, fixChecksum, expected) in edits)
+        {
+            string path = Path.Combine(_directory, $"v1-{name.Replace(' ', '-').Replace(',', '-')}.zip");
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "Models", "temperature-v1.zip"), path, overwrite: true);
+            Assert.AreEqual(1, ModelFiles.EditEnvelopes(path, (bytes, marker) =>
+            {
+                edit(bytes, marker);
+                if (fixChecksum)
+                    ModelFiles.FixLegacyChecksum(bytes, marker);
+                return bytes;
+            }));
+            var ex = LoadFailure(path);
+            Assert.IsInstanceOfType<InvalidDataException>(ex, name);
+            StringAssert.Contains(ex.Message, expected, name);
+            if (!fixChecksum)
+                Assert.IsFalse(ex.Message.Contains("newer", StringComparison.Ordinal) || ex.Message.Contains("unknown value", StringComparison.Ordinal), $"{name}: {ex.Message}");
+        }
+    }
+
+    // The score kind: the third field of the binding (score column, output column, score kind, floor).
+    private static int ScoreKindOffset(byte[] bytes, int marker)
+    {
+        int state = ModelFiles.FindLegacy(bytes, marker).State;
+        int scoreColumn = bytes[state];
+        int outputColumn = bytes[state + 1 + scoreColumn];
+        return state + 1 + scoreColumn + 1 + outputColumn;
     }
 
     [TestMethod]
@@ -281,20 +343,8 @@ public sealed class PersistenceTests
 
     private static List<string> RunProbe(IEnumerable<string> arguments)
     {
-        string probe = typeof(PersistenceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "LoadProbePath").Value!;
-        Assert.IsTrue(File.Exists(probe), $"The load probe is not built at {probe}.");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(probe);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var lines = new List<string>();
-        while (process.StandardOutput.ReadLine() is { } line)
-            lines.Add(line);
-        Assert.IsTrue(process.WaitForExit(120_000), "the probe did not finish");
-        Assert.AreEqual(0, process.ExitCode, stderr.Result);
+        var (exitCode, lines, stderr) = FreshProcess.RunProbe(arguments);
+        Assert.AreEqual(0, exitCode, stderr);
         return lines;
     }
 }
@@ -358,10 +408,10 @@ internal static class CommittedModels
         File.WriteAllLines(Path.ChangeExtension(path, ".expected.txt"), values.Select(v => BitConverter.SingleToInt32Bits(v).ToString("X8")));
     }
 
-    private static IDataView MulticlassInput(MLContext mlContext)
+    internal static IDataView MulticlassInput(MLContext mlContext)
         => mlContext.Data.LoadFromEnumerable(Rows.Select((r, i) => new MulticlassRow { Label = Labels[i], Score = r }));
 
-    private static IDataView BinaryInput(MLContext mlContext)
+    internal static IDataView BinaryInput(MLContext mlContext)
         => mlContext.Data.LoadFromEnumerable(Rows.Select((r, i) => new BinaryRow { Label = Labels[i] != 0, Score = 4 * (r[1] + r[2]) - 2 }));
 
     private sealed class MulticlassRow

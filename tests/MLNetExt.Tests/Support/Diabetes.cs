@@ -26,7 +26,7 @@ internal static class Diabetes
     public static IEstimator<ITransformer> FastTree(MLContext mlContext)
         => mlContext.BinaryClassification.Trainers.FastTree(numberOfTrees: 50, numberOfLeaves: 8, minimumExampleCountPerLeaf: 10);
 
-    internal sealed class Row
+    public sealed class Row
     {
         [VectorType(8)]
         public float[] Features { get; set; } = [];
@@ -34,7 +34,7 @@ internal static class Diabetes
         public bool Label { get; set; }
     }
 
-    internal sealed class Prediction
+    public sealed class Prediction
     {
         public float Score { get; set; }
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
+using MLNetExt.Numerics;
 using MLNetExt.Serialization;
 
 [assembly: PersistentComponent(typeof(MLNetExt.Calibration.BetaCalibrationTransformer))]
@@ -40,7 +41,7 @@ public sealed class BetaCalibrationTransformer : BinaryCalibratorTransformer, IP
     private protected override double CalibrateCore(double score)
     {
         var (logS, logOneMinusS) = ScoreMath.ToLogProbabilities(score, ScoreKind, ProbabilityFloor);
-        return TemperatureFitter.Sigmoid(A * logS - B * logOneMinusS + C);
+        return StableMath.Sigmoid(A * logS - B * logOneMinusS + C);
     }
 
     void IPersistentComponent.SaveState(ModelStateWriter writer)

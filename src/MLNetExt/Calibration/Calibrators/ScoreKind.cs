@@ -1,4 +1,4 @@
-using MLNetExt.Calibration.Fitting;
+using MLNetExt.Numerics;
 
 namespace MLNetExt.Calibration;
 
@@ -30,23 +30,16 @@ internal static class ScoreMath
         if (kind == ScoreKind.Logit)
             return score;
         double p = Math.Clamp(score, floor, 1 - floor);
-        return Math.Log(p) - Log1P(-p);
+        return StableMath.Logit(p);
     }
 
     /// <summary>ln s and ln(1 - s) of a binary score, exactly for raw scores (s = sigmoid(x)) and clamped for probabilities.</summary>
     public static (double LogS, double LogOneMinusS) ToLogProbabilities(double score, ScoreKind kind, double floor)
     {
         if (kind == ScoreKind.Logit)
-            return (-TemperatureFitter.Softplus(-score), -TemperatureFitter.Softplus(score));
+            return (-StableMath.Softplus(-score), -StableMath.Softplus(score));
         double p = Math.Clamp(score, floor, 1 - floor);
-        return (Math.Log(p), Log1P(-p));
-    }
-
-    /// <summary>ln(1 + x), accurate for small |x| (Goldberg's trick; .NET 8 has no log1p).</summary>
-    public static double Log1P(double x)
-    {
-        double u = 1 + x;
-        return u == 1 ? x : Math.Log(u) * x / (u - 1);
+        return (Math.Log(p), StableMath.Log1P(-p));
     }
 
     /// <summary>A multiclass score vector as logits, into <paramref name="logits"/>.</summary>

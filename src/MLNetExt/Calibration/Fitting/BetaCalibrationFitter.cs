@@ -1,3 +1,5 @@
+using MLNetExt.Numerics;
+
 namespace MLNetExt.Calibration.Fitting;
 
 /// <summary>Parameters of a beta calibration map and which features were dropped.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MLNetExt.Numerics;
 
 namespace MLNetExt.Calibration.Fitting;
 
@@ -54,7 +55,7 @@ internal static class TemperatureFitter
         for (int i = 0; i < labels.Length; i++)
         {
             var z = logits.Slice(i * classCount, classCount);
-            sum += LogSumExp(z, inverseTemperature) - inverseTemperature * z[labels[i]];
+            sum += StableMath.LogSumExp(z, inverseTemperature) - inverseTemperature * z[labels[i]];
         }
         return sum / labels.Length;
     }
@@ -66,21 +67,9 @@ internal static class TemperatureFitter
         for (int i = 0; i < logits.Length; i++)
         {
             double t = inverseTemperature * logits[i];
-            sum += Softplus(t) - (labels[i] ? t : 0);
+            sum += StableMath.Softplus(t) - (labels[i] ? t : 0);
         }
         return sum / logits.Length;
-    }
-
-    /// <summary>log(1 + e^t) without overflow or loss of precision.</summary>
-    public static double Softplus(double t) => t > 0 ? t + Math.Log(1 + Math.Exp(-t)) : Math.Log(1 + Math.Exp(t));
-
-    /// <summary>The logistic function, stable for large |t|.</summary>
-    public static double Sigmoid(double t)
-    {
-        if (t >= 0)
-            return 1 / (1 + Math.Exp(-t));
-        double e = Math.Exp(t);
-        return e / (1 + e);
     }
 
     private static TemperatureFit Result(ScalarMinimum minimum, Func<double, double> logLoss)
@@ -131,21 +120,10 @@ internal static class TemperatureFitter
         for (int i = 0; i < logits.Length; i++)
         {
             double x = logits[i];
-            double p = Sigmoid(b * x);
+            double p = StableMath.Sigmoid(b * x);
             gradient += (p - (labels[i] ? 1 : 0)) * x;
             hessian += p * (1 - p) * x * x;
         }
         return (gradient, hessian);
-    }
-
-    private static double LogSumExp(ReadOnlySpan<double> z, double b)
-    {
-        double max = double.NegativeInfinity;
-        foreach (double v in z)
-            max = Math.Max(max, b * v);
-        double s = 0;
-        foreach (double v in z)
-            s += Math.Exp(b * v - max);
-        return max + Math.Log(s);
     }
 }

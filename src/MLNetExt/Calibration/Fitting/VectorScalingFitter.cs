@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MLNetExt.Numerics;
 
 namespace MLNetExt.Calibration.Fitting;
 

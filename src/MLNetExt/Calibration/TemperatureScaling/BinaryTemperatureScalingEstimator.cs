@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
 using MLNetExt.Diagnostics;
+using MLNetExt.Numerics;
 
 namespace MLNetExt.Calibration;
 

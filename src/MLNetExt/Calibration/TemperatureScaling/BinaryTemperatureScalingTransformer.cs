@@ -1,5 +1,6 @@
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
+using MLNetExt.Numerics;
 using MLNetExt.Serialization;
 
 [assembly: PersistentComponent(typeof(MLNetExt.Calibration.BinaryTemperatureScalingTransformer))]
@@ -29,7 +30,7 @@ public sealed class BinaryTemperatureScalingTransformer : BinaryCalibratorTransf
     private static readonly ComponentFormat Format = new("MLNetExt.Calibration.BinaryTemperatureScaling", 1);
 
     private protected override double CalibrateCore(double score)
-        => TemperatureFitter.Sigmoid(ScoreMath.ToLogit(score, ScoreKind, ProbabilityFloor) / Temperature);
+        => StableMath.Sigmoid(ScoreMath.ToLogit(score, ScoreKind, ProbabilityFloor) / Temperature);
 
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {

@@ -1,6 +1,6 @@
-namespace MLNetExt.Calibration.Fitting;
+namespace MLNetExt.Numerics;
 
-/// <summary>Small dense linear systems for the Newton steps of the calibration fits.</summary>
+/// <summary>Small dense linear systems, for the Newton steps of <see cref="NewtonMinimizer"/>.</summary>
 internal static class DenseLinearSystem
 {
     /// <summary>

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace MLNetExt.Calibration.Fitting;
+namespace MLNetExt.Numerics;
 
 /// <summary>The result of <see cref="LogisticRegressionFitter.Fit"/>.</summary>
 internal readonly record struct LogisticRegressionFit(double[] Weights, double Intercept, int Iterations, bool Converged);
@@ -8,8 +8,9 @@ internal readonly record struct LogisticRegressionFit(double[] Weights, double I
 /// <summary>
 /// Binary logistic regression with a few features, fitted by Newton's method with a backtracking line search in
 /// double precision: it minimizes <c>sum_i [softplus(w.x_i + c) - y_i (w.x_i + c)] + (l2 / 2) |w|^2</c> (the
-/// intercept is not penalized, as in scikit-learn). Meant for calibration maps with two or three parameters, where an
-/// exact solution in a handful of iterations matters more than scale; the iteration is <see cref="NewtonMinimizer"/>.
+/// intercept is not penalized, as in scikit-learn). Meant for models with a few parameters (calibration maps such as
+/// beta calibration), where an exact solution in a handful of iterations matters more than scale; the iteration is
+/// <see cref="NewtonMinimizer"/>, the loss terms <see cref="StableMath.SoftplusAndSigmoid"/>.
 /// </summary>
 internal static class LogisticRegressionFitter
 {
@@ -58,10 +59,7 @@ internal static class LogisticRegressionFitter
                 x[j] = features[i * d + j];
             x[d] = 1;
             double t = Linear(features, d, i, theta);
-            // softplus(t) and sigmoid(t) from one exponential.
-            double e = Math.Exp(-Math.Abs(t));
-            double softplus = Math.Max(t, 0) + Math.Log(1 + e);
-            double prob = t >= 0 ? 1 / (1 + e) : e / (1 + e);
+            var (softplus, prob) = StableMath.SoftplusAndSigmoid(t);
             objective += softplus - (labels[i] ? t : 0);
             double residual = prob - (labels[i] ? 1 : 0);
             double weight = prob * (1 - prob);

@@ -1,4 +1,4 @@
-namespace MLNetExt.Calibration.Fitting;
+namespace MLNetExt.Numerics;
 
 /// <summary>How a one-dimensional minimization ended.</summary>
 internal enum ScalarMinimumKind

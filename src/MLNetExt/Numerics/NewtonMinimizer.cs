@@ -1,4 +1,4 @@
-namespace MLNetExt.Calibration.Fitting;
+namespace MLNetExt.Numerics;
 
 /// <summary>The objective at theta; fills the gradient and the row-major Hessian at theta in the same pass.</summary>
 internal delegate double NewtonObjective(double[] theta, double[] gradient, double[] hessian);
@@ -7,8 +7,8 @@ internal delegate double NewtonObjective(double[] theta, double[] gradient, doub
 internal readonly record struct NewtonResult(double[] Theta, double Objective, int Iterations, bool Converged);
 
 /// <summary>
-/// Newton's method with a backtracking line search for the small smooth convex problems of the calibration fits
-/// (logistic regression, vector scaling). Every evaluation computes objective, gradient and Hessian together, so an
+/// Newton's method with a backtracking line search for small smooth convex problems (a few to a few dozen parameters:
+/// <see cref="LogisticRegressionFitter"/>, the calibrators' vector scaling). Every evaluation computes objective, gradient and Hessian together, so an
 /// accepted full step costs one pass over the data; a step that does not decrease the objective is halved (up to 60
 /// times), and when no halving decreases it the current point is optimal to precision.
 /// </summary>

@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 namespace MLNetExt.Tests.Support;
 
 /// <summary>The repository's bundled data (data/, copied next to the test binaries).</summary>
-internal static class TestData
+public static class TestData
 {
     public static string Path(string relative)
     {

@@ -5,7 +5,7 @@ using Microsoft.ML.Data;
 namespace MLNetExt.Tests.Support;
 
 /// <summary>Cancels an MLContext as AutoML does (<c>MLContext.CancelExecution</c> is internal, so by reflection).</summary>
-internal static class Cancellation
+public static class Cancellation
 {
     public static void Cancel(MLContext mlContext)
     {
@@ -16,7 +16,7 @@ internal static class Cancellation
 }
 
 /// <summary>Passes its input through and calls an action when a cursor reaches a given row.</summary>
-internal sealed class CancelingDataView(IDataView input, long atRow, Action action) : IDataView
+public sealed class CancelingDataView(IDataView input, long atRow, Action action) : IDataView
 {
     public bool CanShuffle => false;
 
