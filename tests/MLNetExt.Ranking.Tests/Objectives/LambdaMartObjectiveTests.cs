@@ -146,4 +146,20 @@ public sealed class LambdaMartObjectiveTests
         CollectionAssert.AreEqual(Run(1), Run(2));
         CollectionAssert.AreEqual(Run(1), Run(7));
     }
+
+    [TestMethod]
+    public void GetGradients_OnOneThread_AllocatesNothing()
+    {
+        var data = Support.Synthetic.Make(200, 2, 80, 5, seed: 4, weights: true);
+        var scores = Enumerable.Range(0, data.RowCount).Select(i => Math.Cos(i * 0.11)).ToArray();
+        var o = new LambdaMartObjective();
+        o.Initialize(new RankingObjectiveData(data.Groups(), 0, 1, 0.1));
+        var g = new float[data.RowCount];
+        var h = new float[data.RowCount];
+        o.GetGradients(0, scores, g, h); // JIT and first-call work outside the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int it = 1; it < 5; it++)
+            o.GetGradients(it, scores, g, h);
+        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
