@@ -237,8 +237,8 @@ internal class YetiRankObjective : QueryObjective
         var order = s.Order.AsSpan(0, n);
         for (int p = 0; p < _permutations; p++)
         {
-            FillKeys(iteration, query, p, s, n, ref stream);
-            SortDescendingStable(s.Keys.AsSpan(0, n), order);
+            FillNoisyValues(iteration, query, p, s, n, ref stream);
+            SortDescendingStable(s.Noisy.AsSpan(0, n), s.Sort, order);
             switch (_mode)
             {
                 case YetiRankMode.Classic:
@@ -280,14 +280,11 @@ internal class YetiRankObjective : QueryObjective
         s.LogSpace = min - max < -LogSpaceSpan;
     }
 
-    /// <summary>Fills <see cref="YetiRankScratch.Keys"/> with minus the noisy value of each document (ascending keys =
-    /// descending noisy values) and <see cref="QueryScratch.Order"/> with 0..n-1.</summary>
-    private void FillKeys(int iteration, int query, int permutation, YetiRankScratch s, int n, ref CounterRandomStream stream)
+    /// <summary>Fills <see cref="YetiRankScratch.Noisy"/> with the noisy value of each document (or its logarithm:
+    /// only the order matters).</summary>
+    private void FillNoisyValues(int iteration, int query, int permutation, YetiRankScratch s, int n, ref CounterRandomStream stream)
     {
-        double[] keys = s.Keys, exp = s.Exp, shifted = s.Shifted;
-        int[] order = s.Order;
-        for (int i = 0; i < n; i++)
-            order[i] = i;
+        double[] noisy = s.Noisy, exp = s.Exp, shifted = s.Shifted;
         switch (_noise)
         {
             case YetiRankNoise.Logistic:
@@ -309,40 +306,150 @@ internal class YetiRankObjective : QueryObjective
                 if (!s.LogSpace)
                 {
                     for (int i = 0; i < n; i++)
-                        keys[i] = -(exp[i] * (u[i] / (1.000001 - u[i])));
+                        noisy[i] = exp[i] * (u[i] / (1.000001 - u[i]));
                 }
                 else
                 {
                     for (int i = 0; i < n; i++)
-                        keys[i] = -(shifted[i] + Math.Log(u[i] / (1.000001 - u[i])));
+                        noisy[i] = shifted[i] + Math.Log(u[i] / (1.000001 - u[i]));
                 }
                 break;
             case YetiRankNoise.Gauss:
                 for (int i = 0; i < n; i++)
-                    keys[i] = -(shifted[i] + _noisePower * stream.NextNormal());
+                    noisy[i] = shifted[i] + _noisePower * stream.NextNormal();
                 break;
             default:
-                for (int i = 0; i < n; i++)
-                    keys[i] = -shifted[i];
+                shifted.AsSpan(0, n).CopyTo(noisy);
                 break;
         }
     }
 
-    /// <summary>Sorts <paramref name="order"/> by ascending <paramref name="keys"/>, equal keys in ascending document
-    /// order (CatBoost's StableSort by descending noisy value).</summary>
-    internal static void SortDescendingStable(Span<double> keys, Span<int> order)
+    /// <summary>Lists shorter than this are sorted by insertion directly.</summary>
+    private const int InsertionSortLength = 24;
+
+    /// <summary>
+    /// Fills <paramref name="order"/> with the documents by descending <paramref name="values"/>, equal values in
+    /// ascending document order (CatBoost's StableSort by descending noisy value), exactly. Values must not be NaN.
+    /// </summary>
+    /// <remarks>
+    /// The pair loop's hot spot, so no comparison sort: each value's order-preserving 64-bit pattern (reversed, so
+    /// that larger values come first) is reduced to a 24-bit key, (pattern - smallest pattern) shifted right until the
+    /// spread fits in 24 bits, which keeps the order except that close values may share a key. Three stable 8-bit
+    /// radix passes order the keys; a run of equal keys (values within about 2^-24 of the spread of the bit patterns,
+    /// in practice a relative gap below 1e-5 between two noisy values) is then put in exact order by an insertion sort
+    /// on the values themselves, which keeps equal values in document order. Short lists are insertion-sorted.
+    /// </remarks>
+    internal static void SortDescendingStable(ReadOnlySpan<double> values, SortBuffers buffers, Span<int> order)
     {
-        keys.Sort(order);
-        int n = keys.Length;
-        for (int i = 0; i + 1 < n;)
+        int n = values.Length;
+        if (n < InsertionSortLength)
         {
+            for (int i = 0; i < n; i++)
+                order[i] = i;
+            InsertionSortRun(values, order, 0, n);
+            return;
+        }
+        const ulong signBit = 1UL << 63;
+        ulong[] patterns = buffers.Patterns;
+        ulong smallest = ulong.MaxValue, largest = 0;
+        for (int i = 0; i < n; i++)
+        {
+            // + 0.0 turns -0.0 into +0.0, which compare equal as doubles.
+            ulong bits = (ulong)BitConverter.DoubleToInt64Bits(values[i] + 0.0);
+            ulong descending = (bits & signBit) == 0 ? ~(bits | signBit) : bits;
+            patterns[i] = descending;
+            smallest = Math.Min(smallest, descending);
+            largest = Math.Max(largest, descending);
+        }
+        ulong spread = largest - smallest;
+        int shift = Math.Max(0, 64 - System.Numerics.BitOperations.LeadingZeroCount(spread) - 24);
+
+        uint[] keys = buffers.Keys, otherKeys = buffers.OtherKeys;
+        int[] docs = buffers.Documents, otherDocs = buffers.OtherDocuments;
+        int[] counts = buffers.Counts;
+        Array.Clear(counts);
+        for (int i = 0; i < n; i++)
+        {
+            uint key = (uint)((patterns[i] - smallest) >> shift);
+            keys[i] = key;
+            docs[i] = i;
+            counts[key & 0xFF]++;
+            counts[256 + ((key >> 8) & 0xFF)]++;
+            counts[512 + (key >> 16)]++;
+        }
+        for (int pass = 0; pass < 3; pass++)
+        {
+            int offset = pass * 256, digitShift = pass * 8;
+            if (counts[offset + (int)((keys[0] >> digitShift) & 0xFF)] == n)
+                continue; // every key has the same digit: the pass would not move anything
+            int sum = 0;
+            for (int d = 0; d < 256; d++)
+            {
+                int c = counts[offset + d];
+                counts[offset + d] = sum;
+                sum += c;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                uint key = keys[i];
+                int slot = counts[offset + (int)((key >> digitShift) & 0xFF)]++;
+                otherKeys[slot] = key;
+                otherDocs[slot] = docs[i];
+            }
+            (keys, otherKeys) = (otherKeys, keys);
+            (docs, otherDocs) = (otherDocs, docs);
+        }
+
+        for (int i = 0; i < n;)
+        {
+            uint key = keys[i];
+            order[i] = docs[i];
             int j = i + 1;
-            while (j < n && keys[j] == keys[i])
-                j++;
+            for (; j < n && keys[j] == key; j++)
+                order[j] = docs[j];
             if (j - i > 1)
-                order[i..j].Sort();
+                InsertionSortRun(values, order, i, j);
             i = j;
         }
+    }
+
+    /// <summary>Sorts order[start..end) by descending value; equal values keep their relative order.</summary>
+    private static void InsertionSortRun(ReadOnlySpan<double> values, Span<int> order, int start, int end)
+    {
+        for (int k = start + 1; k < end; k++)
+        {
+            int doc = order[k];
+            double v = values[doc] + 0.0;
+            int p = k - 1;
+            while (p >= start && values[order[p]] < v)
+            {
+                order[p + 1] = order[p];
+                p--;
+            }
+            order[p + 1] = doc;
+        }
+    }
+
+    /// <summary>Per-thread buffers of <see cref="SortDescendingStable"/>.</summary>
+    internal sealed class SortBuffers(int capacity)
+    {
+        /// <summary>Order-preserving bit patterns.</summary>
+        public ulong[] Patterns { get; } = new ulong[capacity];
+
+        /// <summary>24-bit keys.</summary>
+        public uint[] Keys { get; } = new uint[capacity];
+
+        /// <summary>Keys after a radix pass.</summary>
+        public uint[] OtherKeys { get; } = new uint[capacity];
+
+        /// <summary>Documents in key order.</summary>
+        public int[] Documents { get; } = new int[capacity];
+
+        /// <summary>Documents after a radix pass.</summary>
+        public int[] OtherDocuments { get; } = new int[capacity];
+
+        /// <summary>Digit counts of the three passes.</summary>
+        public int[] Counts { get; } = new int[3 * 256];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -542,8 +649,11 @@ internal class YetiRankObjective : QueryObjective
     /// <summary>Per-thread buffers of the YetiRank objectives.</summary>
     private protected sealed class YetiRankScratch(int capacity) : QueryScratch(capacity)
     {
-        /// <summary>Sort keys: minus the noisy values.</summary>
-        public double[] Keys { get; } = new double[capacity];
+        /// <summary>The noisy values of one permutation (or their logarithms).</summary>
+        public double[] Noisy { get; } = new double[capacity];
+
+        /// <summary>Buffers of the permutation sort.</summary>
+        public SortBuffers Sort { get; } = new SortBuffers(capacity);
 
         /// <summary>Scores minus the query's largest score.</summary>
         public double[] Shifted { get; } = new double[capacity];

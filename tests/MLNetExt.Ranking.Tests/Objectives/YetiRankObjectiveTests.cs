@@ -206,6 +206,41 @@ public sealed class YetiRankObjectiveTests
     }
 
     [TestMethod]
+    public void SortDescendingStable_IsExact_WithTiesNearTiesSignedZerosAndNegatives()
+    {
+        // Against LINQ's stable OrderByDescending: equal values keep document order; values one ulp apart, which the
+        // 24-bit radix keys cannot tell apart, are still ordered exactly; -0.0 ties with +0.0; spreads from 1e-300 to
+        // 1e300 and of both signs.
+        var random = new Random(3);
+        foreach (int n in new[] { 1, 2, 3, 7, 100, 257, 1000 })
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                var values = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    values[i] = (random.Next(4)) switch
+                    {
+                        0 => Math.Round(random.NextDouble() * 4) / 4, // many exact ties
+                        1 => Math.BitIncrement(0.5), // ties at 0.5 + 1 ulp
+                        2 => random.Next(2) == 0 ? Math.BitDecrement(0.5) : 0.5, // one ulp apart
+                        _ => (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-300, 300)),
+                    };
+                }
+                if (n > 2)
+                {
+                    values[0] = -0.0;
+                    values[1] = 0.0;
+                }
+                var order = new int[n];
+                YetiRankObjective.SortDescendingStable(values, new YetiRankObjective.SortBuffers(n), order);
+                var expected = Enumerable.Range(0, n).OrderByDescending(i => values[i]).ToArray();
+                CollectionAssert.AreEqual(expected, order, $"n {n}, trial {trial}");
+            }
+        }
+    }
+
+    [TestMethod]
     public void OneDocument_AndAllEqualLabels_GiveZeroGradients()
     {
         // Query 0: one document; query 1: labels all 2; query 2: labels all 0; query 3: a normal pair.
