@@ -54,8 +54,10 @@ internal sealed record RcrSettings
 /// (1 - α) q_i + α max(that, 0), at least 1e-16 (spec §4.2).</para>
 /// <para>Example weights multiply each row's gradient and hessian (the engine's rule); with one weight per query that is
 /// the weighted sum of the query losses.</para>
-/// <para>The formulas are the spec's (§4.1 [P], the paper's exact parameterisation could not be verified); the gradient
-/// and hessian are checked against autograd values (§8.5).</para>
+/// <para>The loss is the spec's (§4.1 [P]: only the paper's abstract could be read, so its exact parameterisation and
+/// the value of α it uses are unverified; α = 0.5 is our default). Gradient, hessian and loss are tested against the
+/// §8.5 oracle values (numpy, agreeing with torch autograd) and against central differences of the loss.</para>
+/// <para>Scores start at 0 (the engine has no initial score), i.e. every probability starts at 1/2.</para>
 /// </remarks>
 internal sealed class RcrObjective : QueryObjective
 {

@@ -145,12 +145,12 @@ internal sealed unsafe class YetiRankPairwiseObjective : YetiRankObjective
         }
 
         // Sum the blocks in block order: the same result for any thread count.
-        Array.Clear(_laplacian);
-        Array.Clear(_derivatives);
+        Array.Clear(_laplacian, 0, m * m);
+        Array.Clear(_derivatives, 0, m);
         for (int block = 0; block < _blockCount; block++)
         {
             double[] a = _blockLaplacian[block], b = _blockDerivatives[block];
-            for (int k = 0; k < a.Length; k++)
+            for (int k = 0; k < m * m; k++)
                 _laplacian[k] += a[k];
             for (int k = 0; k < m; k++)
                 _derivatives[k] += b[k];
@@ -170,24 +170,35 @@ internal sealed unsafe class YetiRankPairwiseObjective : YetiRankObjective
     internal (double[] Laplacian, double[] DerivativeSums) LastSystem()
         => (_laplacian.AsSpan(0, _leafCount * _leafCount).ToArray(), _derivatives.AsSpan(0, _leafCount).ToArray());
 
+    /// <summary>
+    /// Sizes the buffers for an M-leaf system. The block count depends only on M and the query count (never on the
+    /// threads or on earlier trees); buffers grow to the largest M seen and are reused for smaller trees.
+    /// </summary>
     private void EnsureBuffers(int m)
     {
-        if (m == _leafCount)
-            return;
         int groups = Data.Groups.GroupCount;
         _blockCount = Math.Max(1, Math.Min(Math.Min(groups, MaxBlocks), BlockMatrixBudget / (m * m)));
-        _blockLaplacian = new double[_blockCount][];
-        _blockDerivatives = new double[_blockCount][];
+        _leafCount = m;
+        if (_blockLaplacian.Length < _blockCount)
+        {
+            Array.Resize(ref _blockLaplacian, _blockCount);
+            Array.Resize(ref _blockDerivatives, _blockCount);
+        }
         for (int b = 0; b < _blockCount; b++)
         {
-            _blockLaplacian[b] = new double[m * m];
-            _blockDerivatives[b] = new double[m];
+            if (_blockLaplacian[b] is null || _blockLaplacian[b].Length < m * m)
+            {
+                _blockLaplacian[b] = new double[m * m];
+                _blockDerivatives[b] = new double[m];
+            }
         }
-        _laplacian = new double[m * m];
-        _derivatives = new double[m];
-        _solution = new double[m];
-        _work = new double[(m - 1) * (m - 1)];
-        _leafCount = m;
+        if (_laplacian.Length < m * m)
+        {
+            _laplacian = new double[m * m];
+            _derivatives = new double[m];
+            _solution = new double[m];
+            _work = new double[(m - 1) * (m - 1)];
+        }
     }
 
     private void RunWorker(int worker)
@@ -204,8 +215,8 @@ internal sealed unsafe class YetiRankPairwiseObjective : YetiRankObjective
             if (block >= _blockCount)
                 return;
             double[] a = _blockLaplacian[block], b = _blockDerivatives[block];
-            Array.Clear(a);
-            Array.Clear(b);
+            Array.Clear(a, 0, m * m);
+            Array.Clear(b, 0, m);
             int first = (int)((long)block * groups / _blockCount);
             int end = (int)((long)(block + 1) * groups / _blockCount);
             for (int q = first; q < end; q++)

@@ -182,6 +182,35 @@ public sealed class YetiRankPairwiseObjectiveTests
     }
 
     [TestMethod]
+    public void Hook_TreesOfDifferentSizes_SameValuesAsAFreshObjective()
+    {
+        // Buffers sized for 9 leaves are reused for a 4-leaf tree (and grow again for 12); the values do not depend on
+        // what the objective solved before.
+        var data = Support.Synthetic.Make(120, 2, 30, 5, seed: 19);
+        var scores = Enumerable.Range(0, data.RowCount).Select(i => Math.Cos(i * 0.53)).ToArray();
+        int[] Leaves(int m) => Enumerable.Range(0, data.RowCount).Select(i => (int)((uint)(i * 2654435761u) % (uint)m)).ToArray();
+        double[] Fresh(int m, int iteration)
+        {
+            var o = new YetiRankPairwiseObjective();
+            o.Initialize(new RankingObjectiveData(data.Groups(), 2, 2, 0.1));
+            var values = new double[m];
+            o.RefineLeafValues(iteration, Leaves(m), scores, values);
+            return values;
+        }
+        var reused = new YetiRankPairwiseObjective();
+        reused.Initialize(new RankingObjectiveData(data.Groups(), 2, 2, 0.1));
+        int iteration = 0;
+        foreach (int m in new[] { 9, 4, 12, 2 })
+        {
+            var values = new double[m];
+            reused.RefineLeafValues(iteration, Leaves(m), scores, values);
+            CollectionAssert.AreEqual(Fresh(m, iteration), values, $"{m} leaves");
+            iteration++;
+        }
+        Assert.AreEqual(4, reused.SolvedTrees);
+    }
+
+    [TestMethod]
     public void BadLeafSettings_ThrowNamingTheOption()
     {
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
