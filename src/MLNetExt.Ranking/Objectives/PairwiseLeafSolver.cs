@@ -32,11 +32,9 @@ internal static class PairwiseLeafSolver
         Span<double> values, Span<double> work)
     {
         int m = leafCount;
-        Guard.Argument(m >= 2, nameof(leafCount), $"The pairwise leaf system needs at least 2 leaves; got {m}.");
-        Guard.Argument(laplacian.Length >= m * m && derivativeSums.Length >= m && values.Length >= m, nameof(laplacian),
-            $"The buffers are too small for {m} leaves.");
         int k = m - 1;
-        Guard.Argument(work.Length >= k * k, nameof(work), $"The work buffer needs {k * k} entries; got {work.Length}.");
+        if (m < 2 || laplacian.Length < m * m || derivativeSums.Length < m || values.Length < m || work.Length < k * k)
+            throw new ArgumentException($"The pairwise leaf system needs at least 2 leaves and buffers for them; got {m} leaves.", nameof(leafCount));
         double cellPrior = 1.0 / m;
         double nonDiagonal = -bayes * cellPrior;
         double diagonal = bayes * (1 - cellPrior) + l2;

@@ -211,6 +211,32 @@ public sealed class YetiRankPairwiseObjectiveTests
     }
 
     [TestMethod]
+    public void Hook_OneThread_AllocatesNothingOnceSized()
+    {
+        var data = Support.Synthetic.Make(60, 2, 30, 5, seed: 29);
+        var scores = Enumerable.Range(0, data.RowCount).Select(i => Math.Cos(i * 0.7)).ToArray();
+        var leaves = Enumerable.Range(0, data.RowCount).Select(i => i % 7).ToArray();
+        var objective = new YetiRankPairwiseObjective();
+        objective.Initialize(new RankingObjectiveData(data.Groups(), 2, 1, 0.1));
+        var values = new double[7];
+        objective.RefineLeafValues(0, leaves, scores, values); // sizes the buffers, JIT
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        objective.RefineLeafValues(1, leaves, scores, values);
+        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by one tree's leaf system");
+        Assert.AreEqual(2, objective.SolvedTrees);
+    }
+
+    [TestMethod]
+    public void Hook_MoreLeavesThanTheDenseSolverTakes_Throws()
+    {
+        var objective = MakeOwnCase(1.0);
+        int m = YetiRankPairwiseObjective.MaximumLeafCount + 1;
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            objective.RefineLeafValues(4, [0, 1, 2, 1], YetiRankObjectiveTests.Scores, new double[m]));
+        StringAssert.Contains(e.Message, $"Tree 4 has {m} leaves");
+    }
+
+    [TestMethod]
     public void BadLeafSettings_ThrowNamingTheOption()
     {
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
