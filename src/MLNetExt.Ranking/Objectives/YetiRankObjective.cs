@@ -30,8 +30,9 @@ internal interface IYetiRankUniformSource
 /// += W p (1 - p); the loss is sum W log(1 + exp(s_loser - s_winner)).</para>
 /// <para>Randomness: query q of iteration t draws from <see cref="CounterRandomStream"/>(seed, stream (t, q)), so the
 /// gradients depend only on the seed, never on the thread count or the schedule. Each 64-bit draw gives the uniforms
-/// of two documents (<see cref="CounterRandom.ToSingle"/> of its high and of its low 32 bits: float uniforms, as
-/// CatBoost draws them).</para>
+/// of two documents (<see cref="CounterRandom.ToSingle"/> of its high and of its low 32 bits, (2k + 1) / 2^24: float
+/// precision, as CatBoost's U is a float, but never exactly 0 or 1). No allocation per query or iteration: every buffer
+/// is per thread, sized for the largest query in <see cref="IRankingObjective.Initialize"/>.</para>
 /// <para>Weights: the engine multiplies each row's gradient and hessian by its example weight; with one weight per
 /// query (the usual case) that is CatBoost's group weight multiplying every pair weight of the query.</para>
 /// <para>Deliberate differences from CatBoost: our own random stream (CatBoost's TFastRng64 sequence is not
