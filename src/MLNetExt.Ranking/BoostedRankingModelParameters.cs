@@ -23,12 +23,14 @@ public sealed class BoostedRankingModelParameters : IVectorScorer, IPersistentSe
 {
     private readonly TreeEnsemble _trees;
 
-    internal BoostedRankingModelParameters(TreeEnsemble trees, string objective, int bestIteration, IReadOnlyList<double> validationHistory)
+    internal BoostedRankingModelParameters(TreeEnsemble trees, string objective, int bestIteration, IReadOnlyList<double> validationHistory,
+        double? probabilityLabelScale = null)
     {
         _trees = trees;
         Objective = objective;
         BestIteration = bestIteration;
         ValidationHistory = validationHistory;
+        ProbabilityLabelScale = probabilityLabelScale;
     }
 
     internal TreeEnsemble Trees => _trees;
@@ -51,6 +53,15 @@ public sealed class BoostedRankingModelParameters : IVectorScorer, IPersistentSe
     /// <summary>The validation NDCG after each tree (empty without a validation set).</summary>
     public IReadOnlyList<double> ValidationHistory { get; }
 
+    /// <summary>
+    /// For a model whose scores are calibrated (RCR): the grade that means "relevant with probability 1"; the
+    /// <c>Probability</c> column, sigmoid(score), estimates label / this value. Null for a model that writes no probability.
+    /// </summary>
+    public double? ProbabilityLabelScale { get; }
+
+    /// <summary>The probability of one score: sigmoid(score) for a calibrated model; NaN for one that writes no probability.</summary>
+    public double Probability(double score) => ProbabilityLabelScale is null ? double.NaN : Numerics.StableMath.Sigmoid(score);
+
     /// <summary>The number of leaves of tree <paramref name="tree"/>.</summary>
     public int GetLeafCount(int tree) => _trees.LeafCountOf(tree);
 
@@ -70,18 +81,24 @@ public sealed class BoostedRankingModelParameters : IVectorScorer, IPersistentSe
     /// <summary>Writes <see cref="ToLightGbmModelText"/> to <paramref name="path"/>.</summary>
     public void ExportLightGbmModel(string path) => _trees.ExportLightGbmModel(Guard.NotNull(path, nameof(path)));
 
-    int IVectorScorer.OutputCount => 1;
+    int IVectorScorer.OutputCount => ProbabilityLabelScale is null ? 1 : 2;
 
-    RowScorer IVectorScorer.CreateRowScorer() => new TreeRowScorer(_trees);
+    RowScorer IVectorScorer.CreateRowScorer() => new TreeRowScorer(_trees, ProbabilityLabelScale is not null);
 
-    private sealed class TreeRowScorer(TreeEnsemble trees) : RowScorer
+    private sealed class TreeRowScorer(TreeEnsemble trees, bool probability) : RowScorer
     {
         public override void Score(in VBuffer<float> features, Span<double> output)
-            => output[0] = features.IsDense ? trees.Score(features.GetValues()) : trees.Score(features.GetIndices(), features.GetValues());
+        {
+            double score = features.IsDense ? trees.Score(features.GetValues()) : trees.Score(features.GetIndices(), features.GetValues());
+            output[0] = score;
+            if (probability)
+                output[1] = Numerics.StableMath.Sigmoid(score);
+        }
     }
 
     // Version 1: objective, best iteration, validation history, then the trees as a section of their own.
-    private static readonly ComponentFormat Format = new("MLNetExt.Ranking.BoostedRankingModel", 1);
+    // Version 2: adds the probability label scale (flag + value) before the trees, for calibrated objectives (RCR).
+    private static readonly ComponentFormat Format = new("MLNetExt.Ranking.BoostedRankingModel", 2, OldestReadableVersion: 1);
 
     static ComponentFormat IPersistentSection<BoostedRankingModelParameters>.Format => Format;
 
@@ -92,6 +109,8 @@ public sealed class BoostedRankingModelParameters : IVectorScorer, IPersistentSe
         writer.Write(Objective);
         writer.Write(BestIteration);
         writer.Write(ValidationHistory is double[] history ? history : ValidationHistory.ToArray());
+        writer.Write(ProbabilityLabelScale is not null);
+        writer.Write(ProbabilityLabelScale ?? 1);
         writer.WriteSection(_trees);
     }
 
@@ -100,8 +119,16 @@ public sealed class BoostedRankingModelParameters : IVectorScorer, IPersistentSe
         string objective = reader.ReadNonEmptyString("the objective");
         int best = reader.ReadInt32("the best iteration", 0, int.MaxValue);
         var history = reader.ReadDoubleArray("the validation history");
+        double? scale = null;
+        if (reader.FormatVersion >= 2)
+        {
+            bool hasProbability = reader.ReadBoolean();
+            double value = reader.ReadFiniteDouble("the probability label scale");
+            reader.Check(value > 0, $"the probability label scale is {value}");
+            scale = hasProbability ? value : null;
+        }
         var trees = reader.ReadSection<TreeEnsemble>();
         reader.Check(best <= trees.TreeCount, $"the best iteration {best} is beyond the {trees.TreeCount} trees");
-        return new BoostedRankingModelParameters(trees, objective, best, history);
+        return new BoostedRankingModelParameters(trees, objective, best, history, scale);
     }
 }

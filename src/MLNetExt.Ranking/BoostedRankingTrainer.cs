@@ -33,6 +33,26 @@ public abstract class BoostedRankingTrainerBase : TrainerBase<RankingModelTransf
     {
     }
 
+    /// <summary>
+    /// For objectives whose scores are calibrated probabilities (RCR): the grade that means relevance 1, known after
+    /// the objective has seen the labels; the model then also writes a <c>Probability</c> column. Null otherwise.
+    /// </summary>
+    private protected virtual double? ProbabilityLabelScale(IRankingObjective objective) => null;
+
+    /// <summary>Whether the trained model writes a <c>Probability</c> column (see <see cref="ProbabilityLabelScale"/>).</summary>
+    private protected virtual bool WritesProbability => false;
+
+    private protected override IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
+    {
+        foreach (var column in base.OutputShape(label))
+            yield return column;
+        if (WritesProbability)
+        {
+            yield return Interop.MLNetBridge.MakeColumn(ColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar,
+                Microsoft.ML.Data.NumberDataViewType.Single, false, ScoreAnnotations.Shape(ScoreAnnotations.Probability));
+        }
+    }
+
     private protected override RankingModelTransformer<BoostedRankingModelParameters> FitCore(TrainingContext context)
     {
         var o = BoostingOptions;
@@ -120,7 +140,8 @@ public abstract class BoostedRankingTrainerBase : TrainerBase<RankingModelTransf
             $"; {result.Elapsed.TotalSeconds:0.00} s ({result.ObjectiveTime.TotalSeconds:0.00} s in the objective, " +
             $"{result.LightGbmTime.TotalSeconds:0.00} s in LightGBM)" +
             (result.MetricHistory.Length > 0 ? $"; {metricName} {result.MetricHistory[result.BestTrees - 1]:0.######}" : "") + ".");
-        var model = new BoostedRankingModelParameters(result.Model, objective.Name, result.BestTrees, result.MetricHistory);
+        var model = new BoostedRankingModelParameters(result.Model, objective.Name, result.BestTrees, result.MetricHistory,
+            ProbabilityLabelScale(objective));
         return new RankingModelTransformer<BoostedRankingModelParameters>(model, o.FeatureColumnName);
     }
 

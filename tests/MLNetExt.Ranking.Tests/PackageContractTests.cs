@@ -18,7 +18,11 @@ public sealed class PackageContractTests
     public void EveryPersistentType_HasAnExample_AndRoundTrips()
         => PersistenceCatalog.Check([typeof(BoostedRankingModelParameters).Assembly], new Dictionary<Type, Func<MLContext, IEnumerable<object>>>
         {
-            [typeof(BoostedRankingModelParameters)] = ml => [Model(ml)],
+            [typeof(BoostedRankingModelParameters)] = ml =>
+            [
+                Model(ml),
+                ml.Ranking.Trainers.RegressionCompatibleRanking(new RegressionCompatibleRankingTrainer.Options { NumberOfTrees = 3 }).Fit(Sample(ml)).Model,
+            ],
             [typeof(TreeEnsemble)] = ml => [Model(ml).Trees],
         });
 

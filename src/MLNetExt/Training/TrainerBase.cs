@@ -122,7 +122,8 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
         return new SchemaShape(inputSchema.Where(c => !outputs.Any(o => o.Name == c.Name)).Concat(outputs));
     }
 
-    private IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
+    /// <summary>The output columns the task writes (a trainer with more outputs, such as a ranker's Probability, adds them).</summary>
+    private protected virtual IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
     {
         var scalar = SchemaShape.Column.VectorKind.Scalar;
         switch (_task)

@@ -121,42 +121,8 @@ public sealed class LambdaMartTrainerTests
 
     [TestMethod]
     public void CommittedModelFile_StillLoads_AndReproducesItsScores()
-    {
-        // Models/lambdamart-v1.zip: 20 trees on rank.train (Options as Small()); lambdamart-v1.expected.txt holds the
-        // round-trip scores of the first 50 rows of rank.test. Never rewritten: a new format version adds a file.
-        var ml = new MLContext(seed: 1);
-        string path = Path.Combine(AppContext.BaseDirectory, "Models", "lambdamart-v1.zip");
-        if (!File.Exists(path))
-        {
-            Write(ml, Path.Combine(RepositoryModels(), "lambdamart-v1.zip"));
-            Assert.Inconclusive("The committed model file was missing and has been written; commit it.");
-        }
-        var loaded = ml.Model.Load(path, out _);
-        var scores = loaded.Transform(ml.Data.TakeRows(Ltr(ml, "rank.test"), 50)).GetColumn<float>("Score").ToArray();
-        var expected = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Models", "lambdamart-v1.expected.txt"))
-            .Select(l => float.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        CollectionAssert.AreEqual(expected, scores);
-        Assert.IsInstanceOfType<RankingModelTransformer<BoostedRankingModelParameters>>(loaded);
-    }
-
-    private static void Write(MLContext ml, string path)
-    {
-        var train = Ltr(ml, "rank.train");
-        var model = ml.Ranking.Trainers.LambdaMart(Small()).Fit(train);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        ml.Model.Save(model, train.Schema, path);
-        var scores = ml.Model.Load(path, out _).Transform(ml.Data.TakeRows(Ltr(ml, "rank.test"), 50)).GetColumn<float>("Score");
-        File.WriteAllLines(Path.Combine(Path.GetDirectoryName(path)!, "lambdamart-v1.expected.txt"),
-            scores.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
-    }
-
-    private static string RepositoryModels()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "MLNetExt.sln")))
-            directory = directory.Parent;
-        return Path.Combine(directory.FullName, "tests", "MLNetExt.Ranking.Tests", "Models");
-    }
+        // Models/lambdamart-v1.zip: 20 trees on rank.train, BoostedRankingModel format version 1.
+        => CommittedModels.AssertReproduces("lambdamart-v1", ml => ml.Ranking.Trainers.LambdaMart(Small()).Fit(Ltr(ml, "rank.train")), "Score");
 
     [TestMethod]
     public void PassesTheConformanceChecks()
