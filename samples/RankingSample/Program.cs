@@ -4,6 +4,8 @@
 //   2. Train LambdaMART on LightGBM's engine, with early stopping on a validation split of the training queries.
 //   3. Evaluate on the test queries with MLNetExt's EvaluateRanking (NDCG@k, MAP, MRR) and ML.NET's Ranking.Evaluate.
 //   4. Save the model, reload it in a fresh MLContext, and rank the documents of one test query.
+//   5. YetiRank (CatBoost's objective) next to LambdaMART, and RCR, whose Probability column is a calibrated estimate
+//      of the relevance (grade / 4): its calibration error against the test grades, next to sigmoid(score) of LambdaMART.
 // Usage: dotnet run --project samples/RankingSample
 using System.Globalization;
 using Microsoft.ML;
@@ -60,6 +62,28 @@ Console.WriteLine($"Query 1 of the test file ranked by the reloaded model ({rank
 File.Delete(modelPath);
 model.Model.ExportLightGbmModel(Path.Combine(Path.GetTempPath(), "mlnetext-ranking-sample.txt"));
 Console.WriteLine("The same model in LightGBM's text format (Python or CLI LightGBM load it): mlnetext-ranking-sample.txt in the temp folder.");
+
+// YetiRank and RCR at the same tree budget as LambdaMART above.
+int trees = model.Model.NumberOfTrees;
+var yetiRank = mlContext.Ranking.Trainers.YetiRank(numberOfTrees: trees, learningRate: 0.05).Fit(trainAll);
+var rcr = mlContext.Ranking.Trainers.RegressionCompatibleRanking(numberOfTrees: trees, learningRate: 0.05).Fit(trainAll);
+foreach (var (name, ranker) in new (string, ITransformer)[] { ("YetiRank", yetiRank), ("RCR", rcr) })
+    Console.WriteLine($"{name}: test NDCG@10 {mlContext.Ranking.EvaluateRanking(ranker.Transform(test)).GetNdcg(10):0.0000} ({trees} trees).");
+
+// RCR's Probability estimates grade / 4. Its calibration error against the test grades (a grade g counts as g
+// relevant and 4 - g irrelevant outcomes), next to sigmoid(score) of LambdaMART, which is not meant to be calibrated.
+double CalibrationError(IDataView scored, bool hasProbability)
+{
+    var grades = scored.GetColumn<float>("Label").ToArray();
+    var p = hasProbability
+        ? scored.GetColumn<float>("Probability").Select(v => (double)v).ToArray()
+        : scored.GetColumn<float>("Score").Select(v => 1 / (1 + Math.Exp(-(double)v))).ToArray();
+    var repeated = grades.SelectMany((g, i) => Enumerable.Range(0, 4).Select(c => (P: p[i], Relevant: c < g))).ToArray();
+    return MLNetExt.Calibration.CalibrationMetrics.ExpectedCalibrationError(
+        repeated.Select(r => r.P).ToArray(), repeated.Select(r => r.Relevant).ToArray(), binCount: 15);
+}
+Console.WriteLine($"ECE-15 against grade / 4: RCR's Probability {CalibrationError(rcr.Transform(test), true):0.0000}, " +
+                  $"sigmoid of LambdaMART's score {CalibrationError(scored, false):0.0000}.");
 return 0;
 
 internal sealed class Document
