@@ -10,11 +10,20 @@
 //                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
 //   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
 //                Ranking.Evaluate, and the span function's queries per second and allocations
+//   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
+//                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
 //   all          every suite
 using MLNetExt.Benchmarks;
 
 string suite = args.Length > 0 ? args[0] : "all";
-if (args.Length > 1)
+if (suite == "neural")
+{
+    if (args.Length > 1)
+        NeuralRankingSuite.LtrEpochs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+    if (args.Length > 2)
+        NeuralRankingSuite.SyntheticEpochs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+}
+else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 Console.WriteLine($"MLNetExt benchmarks, suite '{suite}', {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 var suites = new Dictionary<string, Action>
@@ -25,6 +34,7 @@ var suites = new Dictionary<string, Action>
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
+    ["neural"] = NeuralRankingSuite.Run,
 };
 if (suite == "all")
 {

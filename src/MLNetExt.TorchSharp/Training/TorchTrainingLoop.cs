@@ -91,7 +91,13 @@ internal sealed class TorchTrainingLoop
     }
 
     /// <summary>Trains <paramref name="module"/> (already on its device, initialised) and returns the history.</summary>
-    public TorchTrainingHistory Run(nn.Module module, int unitCount, Func<int[], Tensor> batchLoss, ValidationMetric? validation)
+    /// <param name="module">The network, on its device.</param>
+    /// <param name="unitCount">The number of units (groups, bags) to draw minibatches from.</param>
+    /// <param name="batchLoss">The scalar loss of a minibatch given its unit indices.</param>
+    /// <param name="validation">The metric for progress and early stopping; null for none.</param>
+    /// <param name="onEpochStart">Told each epoch's 0-based index before its first minibatch (for per-epoch sampling).</param>
+    public TorchTrainingHistory Run(nn.Module module, int unitCount, Func<int[], Tensor> batchLoss, ValidationMetric? validation,
+        Action<int>? onEpochStart = null)
     {
         Guard.Argument(unitCount > 0, nameof(unitCount), "The loop needs at least one unit to train on.");
         var s = _settings;
@@ -116,6 +122,7 @@ internal sealed class TorchTrainingLoop
         {
             clock.Restart();
             module.train();
+            onEpochStart?.Invoke(epoch);
             var order = EpochOrder(s.Seed, epoch, unitCount);
             double lossSum = 0;
             for (int start = 0; start < unitCount; start += s.BatchSize)
