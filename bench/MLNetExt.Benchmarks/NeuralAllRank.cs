@@ -9,8 +9,8 @@ namespace MLNetExt.Benchmarks;
 /// temporary folder and runs a driver script with allRank's own model (<c>make_model</c>: FCModel 128-64 ReLU +
 /// OutputLayer, Xavier init) and losses (<c>neuralNDCG</c>, <c>listNet</c>), Adam lr 1e-3, shuffled batches of 64
 /// lists padded to the longest list (allRank's FixLength with slate_length = the longest list), timing each epoch.
-/// Needs <c>ALLRANK_DIR</c> (a checkout of allegro/allRank; the driver stubs torchvision, which allRank imports but the
-/// losses and the model do not use) and a Python with torch (<c>ALLRANK_PYTHON</c>, default /usr/bin/python3).
+/// Needs <c>ALLRANK_DIR</c> (a checkout of allegro/allRank; the driver stubs torchvision and gcsfs, which allRank imports
+/// but the losses and the model do not use) and a Python with torch (<c>ALLRANK_PYTHON</c>, default /usr/bin/python3).
 /// </summary>
 internal static class NeuralAllRank
 {
@@ -20,6 +20,7 @@ import numpy as np
 tv = types.ModuleType('torchvision'); tr = types.ModuleType('torchvision.transforms')
 tr.Compose = object; tv.transforms = tr
 sys.modules['torchvision'] = tv; sys.modules['torchvision.transforms'] = tr
+sys.modules['gcsfs'] = types.ModuleType('gcsfs')
 import torch
 from allrank.models.losses import neuralNDCG, listNet
 from allrank.models.model import make_model
@@ -72,7 +73,7 @@ print('EPOCHS', ' '.join('%.6f' % t for t in times))
         var sets = new[]
         {
             (ltrName, ltr.Features, ltr.Labels, ltr.Offsets, ltr.FeatureCount, 12),
-            (synthName, synthetic.Features, synthetic.Labels, synthetic.Offsets, NeuralSyntheticRanking.FeatureCount, 4),
+            (synthName, synthetic.Features, synthetic.Labels, synthetic.Offsets, NeuralSyntheticRanking.FeatureCount, 3),
         };
         Console.WriteLine($"-- epoch seconds: ours (median over the fit's epochs) against allRank's --");
         Console.WriteLine($"{"set / loss",-28} {"ours s",9} {"allRank s",10} {"ratio",7} {"issue's allRank s",18} {"ratio",7}");

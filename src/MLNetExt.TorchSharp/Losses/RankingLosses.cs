@@ -49,18 +49,23 @@ public static class RankingLosses
         long n = scores.shape[1];
         var real = mask.logical_not();
         var s = scores.masked_fill(mask, 0.0);
-        // B[j] = sum over real k of |s_j - s_k| (a row sum; allRank multiplies by a matrix of ones, O(n^3)).
-        var pairReal = real.unsqueeze(2).logical_and(real.unsqueeze(1));
-        var spread = (s.unsqueeze(2) - s.unsqueeze(1)).abs().mul(pairReal).sum(2);
-        // c_i = n_b + 1 - 2 i for ranks i = 1..n_b, 0 for padded rows.
+        // B[j] = sum over real k of |s_j - s_k| (allRank multiplies the [n, n] matrix of |s_j - s_k| by a matrix of ones,
+        // O(n^3)); here in O(n log n) from the sorted real scores x_1 <= ... <= x_m with prefix sums S:
+        // B at sorted position p is x_p (2p - m) - 2 S_p + S_m.
+        var (_, order) = scores.detach().masked_fill(mask, double.PositiveInfinity).sort(1);
+        var sorted = s.gather(1, order);
+        var prefix = sorted.cumsum(1);
         var count = real.sum(1, keepdim: true, type: scores.dtype);
         var rank = arange(1, n + 1, dtype: scores.dtype, device: scores.device).unsqueeze(0);
-        var c = (count + 1 - 2 * rank).mul(real);
-        var logits = c.unsqueeze(2) * s.unsqueeze(1) - spread.unsqueeze(1);
+        var spreadSorted = (sorted * (2 * rank - count) - 2 * prefix + prefix.narrow(1, n - 1, 1)).mul(real.gather(1, order));
+        var spread = zeros_like(s).scatter(1, order, spreadSorted);
+        // c_i = m + 1 - 2 i for ranks i = 1..m, 0 for padded rows; the temperature divides c and B (fewer matrix passes).
+        var c = (count + 1 - 2 * rank).mul(real) / temperature;
+        var logits = c.unsqueeze(2) * s.unsqueeze(1) - (spread / temperature).unsqueeze(1);
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
         var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
-        logits = logits.masked_fill(either, double.NegativeInfinity).masked_fill(both, 1.0);
-        return (logits / temperature).softmax(-1);
+        logits = logits.masked_fill(either, double.NegativeInfinity).masked_fill(both, 1.0 / temperature);
+        return logits.softmax(-1);
     }
 
     /// <summary>
@@ -159,20 +164,11 @@ public static class RankingLosses
         var truncated = discounts.masked_fill(positions.ge(cut), 0.0);
 
         var p = NeuralSortCore(scores, mask, temperature);
-        var (m, u, v) = SinkhornScaling(p, mask, tolerance, maxIterations);
         // P = diag(u) M diag(v) with padded rows and columns zeroed: DCG = (D' u)^T M (v g) over real rows and columns.
-        var rowWeights = (truncated.unsqueeze(0) * u).mul(real);
-        Tensor dcg;
-        if (!transposed)
-        {
-            var sortedGains = m.bmm((v * gains).unsqueeze(2)).squeeze(2);          // (M v g)_i, then times u_i: (P g)_i
-            dcg = (rowWeights * sortedGains).sum(1);
-        }
-        else
-        {
-            var expectedDiscounts = m.transpose(1, 2).bmm(rowWeights.unsqueeze(2)).squeeze(2) * v * real;   // (P^T D')_j
-            dcg = (expectedDiscounts * gains).sum(1);
-        }
+        var rowWeights = truncated.unsqueeze(0).mul(real);
+        var dcg = UnrolledSinkhornGradient
+            ? UnrolledBilinear(p, mask, rowWeights, gains.mul(real), tolerance, maxIterations, transposed)
+            : SinkhornBilinear.Value(p, mask, rowWeights, gains.mul(real), tolerance, maxIterations, transposed);
 
         var idcg = IdealDcg(gains, discounts, cut);
         var relevant = idcg.gt(0);
@@ -180,6 +176,20 @@ public static class RankingLosses
         long counted = relevant.sum().ToInt64();
         var loss = counted == 0 ? (scores * 0).sum() : -ndcg.sum() / counted;
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// For tests: differentiate the NeuralNDCG losses through the unrolled Sinkhorn iterations by autograd (as allRank
+    /// does), instead of <see cref="SinkhornBilinear"/>'s closed-form reverse pass. Both give the same gradient to rounding.
+    /// </summary>
+    internal static bool UnrolledSinkhornGradient { get; set; }
+
+    private static Tensor UnrolledBilinear(Tensor p, Tensor mask, Tensor a, Tensor b, double tolerance, int maxIterations, bool transposed)
+    {
+        var (m, u, v) = SinkhornScaling(p, mask, tolerance, maxIterations);
+        if (!transposed)
+            return (a * u * m.bmm((v * b).unsqueeze(2)).squeeze(2)).sum(1);          // sum_i a_i (P b)_i
+        return (b * v * m.transpose(1, 2).bmm((a * u).unsqueeze(2)).squeeze(2)).sum(1);  // sum_j b_j (P^T a)_j
     }
 
     /// <summary>
