@@ -1,4 +1,5 @@
 using TorchSharp;
+using MLNetExt.TorchSharp.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.TorchSharp.Losses;
@@ -48,23 +49,23 @@ public static class RankingLosses
     {
         long n = scores.shape[1];
         var real = mask.logical_not();
-        var s = scores.masked_fill(mask, 0.0);
+        var s = scores.masked_fill(mask, S(0));
         // B[j] = sum over real k of |s_j - s_k| (allRank multiplies the [n, n] matrix of |s_j - s_k| by a matrix of ones,
         // O(n^3)); here in O(n log n) from the sorted real scores x_1 <= ... <= x_m with prefix sums S:
         // B at sorted position p is x_p (2p - m) - 2 S_p + S_m.
-        var (_, order) = scores.detach().masked_fill(mask, double.PositiveInfinity).sort(1);
+        var (_, order) = scores.detach().masked_fill(mask, S(double.PositiveInfinity)).sort(1);
         var sorted = s.gather(1, order);
         var prefix = sorted.cumsum(1);
         var count = real.sum(1, keepdim: true, type: scores.dtype);
         var rank = arange(1, n + 1, dtype: scores.dtype, device: scores.device).unsqueeze(0);
-        var spreadSorted = (sorted * (2 * rank - count) - 2 * prefix + prefix.narrow(1, n - 1, 1)).mul(real.gather(1, order));
+        var spreadSorted = (sorted * (rank * S(2) - count) - prefix * S(2) + prefix.narrow(1, n - 1, 1)).mul(real.gather(1, order));
         var spread = zeros_like(s).scatter(1, order, spreadSorted);
         // c_i = m + 1 - 2 i for ranks i = 1..m, 0 for padded rows; the temperature divides c and B (fewer matrix passes).
-        var c = (count + 1 - 2 * rank).mul(real) / temperature;
-        var logits = c.unsqueeze(2) * s.unsqueeze(1) - (spread / temperature).unsqueeze(1);
+        var c = (count + S(1) - rank * S(2)).mul(real) / S(temperature);
+        var logits = c.unsqueeze(2) * s.unsqueeze(1) - (spread / S(temperature)).unsqueeze(1);
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
         var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
-        logits = logits.masked_fill(either, double.NegativeInfinity).masked_fill(both, 1.0 / temperature);
+        logits = logits.masked_fill(either, S(double.NegativeInfinity)).masked_fill(both, S(1.0 / temperature));
         return logits.softmax(-1);
     }
 
@@ -88,7 +89,7 @@ public static class RankingLosses
         using var scope = NewDisposeScope();
         var (m, u, v) = SinkhornScaling(matrices, mask, tolerance, maxIterations);
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
-        return (u.unsqueeze(2) * m * v.unsqueeze(1)).masked_fill(either, 0.0).MoveToOuterDisposeScope();
+        return (u.unsqueeze(2) * m * v.unsqueeze(1)).masked_fill(either, S(0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Sinkhorn's scaling vectors: the result is diag(u) M diag(v) with M the masked input.</summary>
@@ -96,7 +97,7 @@ public static class RankingLosses
     {
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
         var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
-        var m = p.masked_fill(either, 0.0).masked_fill(both, 1.0);
+        var m = p.masked_fill(either, S(0)).masked_fill(both, S(1));
         var mt = m.transpose(1, 2);
         long lists = p.shape[0], n = p.shape[1];
         var u = ones(lists, n, 1, dtype: p.dtype, device: p.device);
@@ -105,13 +106,13 @@ public static class RankingLosses
         var columnSums = mt.bmm(u);                      // of M itself (u = v = 1)
         for (int iteration = 0; iteration < maxIterations; iteration++)
         {
-            v = v / columnSums.clamp_min(Epsilon);
+            v = v / columnSums.clamp_min(S(Epsilon));
             var rowSums = u * m.bmm(v);
-            u = u / rowSums.clamp_min(Epsilon);
+            u = u / rowSums.clamp_min(S(Epsilon));
             columnSums = v * mt.bmm(u);
             double worst;
             using (no_grad())
-                worst = (columnSums - 1).abs().max().ToDouble();
+                worst = (columnSums - S(1)).abs().max().ToDouble();
             if (worst < tolerance)
                 break;
         }
@@ -156,12 +157,12 @@ public static class RankingLosses
         using var scope = NewDisposeScope();
         long n = scores.shape[1];
         long cut = Math.Min(k ?? n, n);
-        var mask = labels.eq(PaddedLabel);
+        var mask = labels.eq(S(PaddedLabel));
         var real = mask.logical_not();
-        var gains = Gains(labels.masked_fill(mask, 0.0), powered);
+        var gains = Gains(labels.masked_fill(mask, S(0)), powered);
         var positions = arange(n, dtype: scores.dtype, device: scores.device);
-        var discounts = (positions + 2).log2().reciprocal();
-        var truncated = discounts.masked_fill(positions.ge(cut), 0.0);
+        var discounts = (positions + S(2)).log2().reciprocal();
+        var truncated = discounts.masked_fill(positions.ge(S(cut)), S(0));
 
         var p = NeuralSortCore(scores, mask, temperature);
         // P = diag(u) M diag(v) with padded rows and columns zeroed: DCG = (D' u)^T M (v g) over real rows and columns.
@@ -171,10 +172,10 @@ public static class RankingLosses
             : SinkhornBilinear.Value(p, mask, rowWeights, gains.mul(real), tolerance, maxIterations, transposed);
 
         var idcg = IdealDcg(gains, discounts, cut);
-        var relevant = idcg.gt(0);
-        var ndcg = (dcg / (idcg + Epsilon)).masked_fill(relevant.logical_not(), 0.0);
+        var relevant = idcg.gt(S(0));
+        var ndcg = (dcg / (idcg + S(Epsilon))).masked_fill(relevant.logical_not(), S(0));
         long counted = relevant.sum().ToInt64();
-        var loss = counted == 0 ? (scores * 0).sum() : -ndcg.sum() / counted;
+        var loss = counted == 0 ? (scores * S(0)).sum() : -ndcg.sum() / S(counted);
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -200,10 +201,10 @@ public static class RankingLosses
     {
         CheckPair(scores, labels, nameof(labels));
         using var scope = NewDisposeScope();
-        var mask = labels.eq(PaddedLabel);
-        var predicted = scores.masked_fill(mask, double.NegativeInfinity).softmax(1);
-        var target = labels.masked_fill(mask, double.NegativeInfinity).softmax(1);
-        var perList = -(target * (predicted + Epsilon).log()).masked_fill(mask, 0.0).sum(1);
+        var mask = labels.eq(S(PaddedLabel));
+        var predicted = scores.masked_fill(mask, S(double.NegativeInfinity)).softmax(1);
+        var target = labels.masked_fill(mask, S(double.NegativeInfinity)).softmax(1);
+        var perList = -(target * (predicted + S(Epsilon)).log()).masked_fill(mask, S(0)).sum(1);
         return perList.mean().MoveToOuterDisposeScope();
     }
 
@@ -219,18 +220,18 @@ public static class RankingLosses
         Guard.Argument(alpha > 0 && double.IsFinite(alpha), nameof(alpha), $"alpha must be finite and > 0; got {alpha}.");
         using var scope = NewDisposeScope();
         long n = scores.shape[1];
-        var mask = labels.eq(PaddedLabel);
+        var mask = labels.eq(S(PaddedLabel));
         var real = mask.logical_not();
-        var s = scores.masked_fill(mask, 0.0);
-        var gains = Gains(labels.masked_fill(mask, 0.0), powered: true);
+        var s = scores.masked_fill(mask, S(0));
+        var gains = Gains(labels.masked_fill(mask, S(0)), powered: true);
         var positions = arange(n, dtype: scores.dtype, device: scores.device);
-        var discounts = (positions + 2).log2().reciprocal();
-        var maxDcg = IdealDcg(gains, discounts, n).clamp_min(Epsilon);
+        var discounts = (positions + S(2)).log2().reciprocal();
+        var maxDcg = IdealDcg(gains, discounts, n).clamp_min(S(Epsilon));
         var pairs = real.unsqueeze(2).logical_and(real.unsqueeze(1))
             .logical_and(eye(n, dtype: ScalarType.Bool, device: scores.device).logical_not().unsqueeze(0));
-        var sig = (-alpha * (s.unsqueeze(2) - s.unsqueeze(1))).sigmoid().clamp_min(Epsilon).mul(pairs);
-        var approxRank = 1 + sig.sum(2);
-        var ndcg = (gains / maxDcg.unsqueeze(1) / (1 + approxRank).log2()).sum(1);
+        var sig = ((s.unsqueeze(2) - s.unsqueeze(1)) * S(-alpha)).sigmoid().clamp_min(S(Epsilon)).mul(pairs);
+        var approxRank = sig.sum(2) + S(1);
+        var ndcg = (gains / maxDcg.unsqueeze(1) / (approxRank + S(1)).log2()).sum(1);
         return (-ndcg.mean()).MoveToOuterDisposeScope();
     }
 
@@ -256,19 +257,19 @@ public static class RankingLosses
     {
         CheckPair(scores, labels, nameof(labels));
         using var scope = NewDisposeScope();
-        var mask = labels.eq(PaddedLabel);
+        var mask = labels.eq(S(PaddedLabel));
         var real = mask.logical_not();
-        var s = scores.masked_fill(mask, 0.0);
-        var y = labels.masked_fill(mask, 0.0);
+        var s = scores.masked_fill(mask, S(0));
+        var y = labels.masked_fill(mask, S(0));
         var labelDiff = y.unsqueeze(2) - y.unsqueeze(1);
-        var pairs = labelDiff.gt(0).logical_and(real.unsqueeze(2)).logical_and(real.unsqueeze(1));
+        var pairs = labelDiff.gt(S(0)).logical_and(real.unsqueeze(2)).logical_and(real.unsqueeze(1));
         var terms = nn.functional.softplus(-(s.unsqueeze(2) - s.unsqueeze(1)));
         if (weighting == RankNetPairWeighting.LabelDifference)
             terms = terms * labelDiff.abs();
         else if (weighting == RankNetPairWeighting.SquaredLabelDifference)
             terms = terms * (y.square().unsqueeze(2) - y.square().unsqueeze(1)).abs();
         long count = pairs.sum().ToInt64();
-        var loss = count == 0 ? (scores * 0).sum() : terms.masked_fill(pairs.logical_not(), 0.0).sum() / count;
+        var loss = count == 0 ? (scores * S(0)).sum() : terms.masked_fill(pairs.logical_not(), S(0)).sum() / S(count);
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -287,22 +288,24 @@ public static class RankingLosses
         CheckPair(scores, targets, nameof(targets));
         Guard.Argument(rankingWeight >= 0 && rankingWeight <= 1, nameof(rankingWeight), $"The ranking weight must be in [0, 1]; got {rankingWeight}.");
         using var scope = NewDisposeScope();
-        var mask = targets.eq(PaddedLabel);
-        var s = scores.masked_fill(mask, 0.0);
-        var t = targets.masked_fill(mask, 0.0);
+        var mask = targets.eq(S(PaddedLabel));
+        var s = scores.masked_fill(mask, S(0));
+        var t = targets.masked_fill(mask, S(0));
         // log sigmoid(s) = -softplus(-s); log(1 - sigmoid(s)) = -softplus(s).
         var logP = -nn.functional.softplus(-s);
         var logQ = -nn.functional.softplus(s);
-        var bce = -(t * logP + (1 - t) * logQ).masked_fill(mask, 0.0).sum(1);
-        var logNormalizer = logP.masked_fill(mask, double.NegativeInfinity).logsumexp(1, keepdim: true);
+        var bce = -(t * logP + (S(1) - t) * logQ).masked_fill(mask, S(0)).sum(1);
+        var logNormalizer = logP.masked_fill(mask, S(double.NegativeInfinity)).logsumexp(1, keepdim: true);
         var total = t.sum(1, keepdim: true);
-        var weights = normalizeListLabels ? t / total.clamp_min(Epsilon) : t;
-        var listCe = -(weights * (logP - logNormalizer)).masked_fill(mask, 0.0).sum(1);
-        var perList = (1 - rankingWeight) * bce + rankingWeight * listCe;
+        var weights = normalizeListLabels ? t / total.clamp_min(S(Epsilon)) : t;
+        var listCe = -(weights * (logP - logNormalizer)).masked_fill(mask, S(0)).sum(1);
+        var perList = bce * S(1 - rankingWeight) + listCe * S(rankingWeight);
         return perList.mean().MoveToOuterDisposeScope();
     }
 
-    private static Tensor Gains(Tensor labels, bool powered) => powered ? labels.exp2() - 1 : labels;
+    private static Tensor Gains(Tensor labels, bool powered) => powered ? labels.exp2() - S(1) : labels;
+
+    private static Scalar S(double value) => TorchScalars.Get(value);
 
     /// <summary>DCG@cut of each list's gains sorted in decreasing order (allRank's <c>dcg(y_true, y_true, ats=[k])</c>).</summary>
     private static Tensor IdealDcg(Tensor gains, Tensor discounts, long cut)

@@ -1,4 +1,5 @@
 using TorchSharp;
+using MLNetExt.TorchSharp.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.TorchSharp.Losses;
@@ -36,7 +37,7 @@ internal static class SinkhornBilinear
         {
             var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
             var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
-            var m = p.detach().masked_fill(either, 0.0).masked_fill(both, 1.0);
+            var m = p.detach().masked_fill(either, S(0)).masked_fill(both, S(1));
             var mt = m.transpose(1, 2);
             long lists = p.shape[0], n = p.shape[1];
             var u = ones(lists, n, 1, dtype: p.dtype, device: p.device);
@@ -51,10 +52,10 @@ internal static class SinkhornBilinear
             var mtu = mt.bmm(u);
             for (int t = 0; t < maxIterations; t++)
             {
-                var cs = (v * mtu).clamp_min(RankingLosses.Epsilon);
+                var cs = (v * mtu).clamp_min(S(RankingLosses.Epsilon));
                 v = v / cs;
                 var mv = m.bmm(v);
-                var rs = (u * mv).clamp_min(RankingLosses.Epsilon);
+                var rs = (u * mv).clamp_min(S(RankingLosses.Epsilon));
                 u = u / rs;
                 mtus.Add(mtu);
                 columnSums.Add(cs);
@@ -63,7 +64,7 @@ internal static class SinkhornBilinear
                 us.Add(u);
                 vs.Add(v);
                 mtu = mt.bmm(u);
-                if ((v * mtu - 1).abs().max().ToDouble() < tolerance)
+                if ((v * mtu - S(1)).abs().max().ToDouble() < tolerance)
                     break;
             }
             int iterations = mtus.Count;
@@ -85,14 +86,14 @@ internal static class SinkhornBilinear
                 Tensor uPrev = us[t - 1], vPrev = vs[t - 1], uT = us[t], vT = vs[t];
                 Tensor rs = rowSums[t - 1], cs = columnSums[t - 1];
                 // u_t = u_{t-1} / max(r_t, eps), r_t = u_{t-1} (M v_t).
-                var rBar = (-ub * uT / rs).mul(rs.gt(RankingLosses.Epsilon));
+                var rBar = (-ub * uT / rs).mul(rs.gt(S(RankingLosses.Epsilon)));
                 var ubPrev = ub / rs + rBar * mvs[t - 1];
                 var alpha = rBar * uPrev;
                 vb = vb + mt.bmm(alpha);
                 left.Add(alpha);
                 right.Add(vT);
                 // v_t = v_{t-1} / max(c_t, eps), c_t = v_{t-1} (M^T u_{t-1}).
-                var cBar = (-vb * vT / cs).mul(cs.gt(RankingLosses.Epsilon));
+                var cBar = (-vb * vT / cs).mul(cs.gt(S(RankingLosses.Epsilon)));
                 var vbPrev = vb / cs + cBar * mtus[t - 1];
                 var beta = cBar * vPrev;
                 ubPrev = ubPrev + m.bmm(beta);
@@ -101,9 +102,11 @@ internal static class SinkhornBilinear
                 ub = ubPrev;
                 vb = vbPrev;
             }
-            gradient = cat(left, 2).bmm(cat(right, 2).transpose(1, 2)).masked_fill(either, 0.0);
+            gradient = cat(left, 2).bmm(cat(right, 2).transpose(1, 2)).masked_fill(either, S(0));
         }
         var surrogate = (p * gradient).sum([1L, 2L]);
         return value + surrogate - surrogate.detach();
     }
+
+    private static Scalar S(double value) => TorchScalars.Get(value);
 }

@@ -82,11 +82,13 @@ public sealed class NeuralRankingModelParameters : IPersistentSection<NeuralRank
         var network = _network.Value;
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
+        // Inputs are copied into libtorch's own (aligned) memory: the BLAS kernels, and so the last bits of the scores, can
+        // depend on the alignment of a pinned managed array, which differs from run to run.
         Tensor output;
         if (network is MlpRankingNetwork mlp)
-            output = mlp.ScoreRows(tensor(standardized, [documents, d]));
+            output = mlp.ScoreRows(tensor(standardized, [documents, d]).clone());
         else
-            output = network.call(tensor(standardized, [1, documents, d]), zeros(1, documents, dtype: ScalarType.Bool)).squeeze(0);
+            output = network.call(tensor(standardized, [1, documents, d]).clone(), zeros(1, documents, dtype: ScalarType.Bool)).squeeze(0);
         output.data<float>().CopyTo(scores[..documents]);
     }
 

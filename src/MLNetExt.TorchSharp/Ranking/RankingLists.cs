@@ -104,7 +104,7 @@ internal sealed class RankingLists
         }
         var features = tensor(x, [groups.Length, slate, d]).to(device);
         var labels = tensor(y, [groups.Length, slate]).to(device);
-        return (features, labels, labels.eq(RankingLosses.PaddedLabel));
+        return (features, labels, labels.eq(Training.TorchScalars.Get(RankingLosses.PaddedLabel)));
     }
 
     private void Sample(int start, int size, int count, int seed, int epoch, int group, List<int> picked)

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using MLNetExt.TorchSharp.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.TorchSharp.Ranking;
@@ -102,8 +103,10 @@ internal abstract class RankingNetwork : nn.Module<Tensor, Tensor, Tensor>
         if (!training || rate <= 0)
             return x;
         var keep = empty_like(x).bernoulli_(1 - rate, Generator);
-        return x * keep / (1 - rate);
+        return x * keep / S(1 - rate);
     }
+
+    private protected static Scalar S(double value) => TorchScalars.Get(value);
 
     private protected static Tensor Activate(Tensor x, NeuralActivation activation) => activation switch
     {
@@ -192,7 +195,7 @@ internal sealed class ContextAwareRankingNetwork : RankingNetwork
         _biasBounds["input.bias"] = 1 / Math.Sqrt(spec.FeatureCount);
         for (int b = 0; b < spec.TransformerBlocks; b++)
         {
-            blocks.Add(new EncoderBlock(d, spec.AttentionHeads, spec.FeedForwardSize, spec.Dropout, this));
+            blocks.Add(new EncoderBlock(d, spec.AttentionHeads, spec.FeedForwardSize, ApplyDropout));
             foreach (var q in new[] { "query", "key", "value", "projection" })
                 _biasBounds[$"blocks.{b}.{q}.bias"] = 1 / Math.Sqrt(d);
             _biasBounds[$"blocks.{b}.expand.bias"] = 1 / Math.Sqrt(d);
@@ -212,7 +215,7 @@ internal sealed class ContextAwareRankingNetwork : RankingNetwork
         foreach (var block in blocks)
             h = block.Forward(h, mask);
         var scores = output.call(norm.call(h)).squeeze(2);
-        return scores.masked_fill(mask, 0.0);
+        return scores.masked_fill(mask, S(0));
     }
 
     internal Tensor ApplyDropout(Tensor x) => Dropout(x, _spec.Dropout);
@@ -223,12 +226,13 @@ internal sealed class ContextAwareRankingNetwork : RankingNetwork
         private readonly Linear query, key, value, projection, expand, contract;
         private readonly AllRankLayerNorm attentionNorm, feedForwardNorm;
         private readonly int _heads;
-        private readonly ContextAwareRankingNetwork _owner;
+        // A delegate, not the owning module: a module field would be registered as a child (a cycle in state_dict).
+        private readonly Func<Tensor, Tensor> _dropout;
 
-        public EncoderBlock(int d, int heads, int feedForward, double dropout, ContextAwareRankingNetwork owner) : base("EncoderBlock")
+        public EncoderBlock(int d, int heads, int feedForward, Func<Tensor, Tensor> dropout) : base("EncoderBlock")
         {
             _heads = heads;
-            _owner = owner;
+            _dropout = dropout;
             query = nn.Linear(d, d);
             key = nn.Linear(d, d);
             value = nn.Linear(d, d);
@@ -249,14 +253,14 @@ internal sealed class ContextAwareRankingNetwork : RankingNetwork
             var q = Split(query.call(y));
             var k = Split(key.call(y));
             var v = Split(value.call(y));
-            var scores = q.matmul(k.transpose(2, 3)) / Math.Sqrt(dk);
-            scores = scores.masked_fill(mask.unsqueeze(1).unsqueeze(1), -1e9);
-            var attention = _owner.ApplyDropout(scores.softmax(-1));
+            var scores = q.matmul(k.transpose(2, 3)) / S(Math.Sqrt(dk));
+            scores = scores.masked_fill(mask.unsqueeze(1).unsqueeze(1), S(-1e9));
+            var attention = _dropout(scores.softmax(-1));
             var mixed = attention.matmul(v).transpose(1, 2).reshape(lists, slate, d);
-            x = x + _owner.ApplyDropout(projection.call(mixed));
+            x = x + _dropout(projection.call(mixed));
             var z = feedForwardNorm.call(x);
-            var ff = contract.call(_owner.ApplyDropout(nn.functional.relu(expand.call(z))));
-            return x + _owner.ApplyDropout(ff);
+            var ff = contract.call(_dropout(nn.functional.relu(expand.call(z))));
+            return x + _dropout(ff);
         }
     }
 }
@@ -278,6 +282,6 @@ internal sealed class AllRankLayerNorm : nn.Module<Tensor, Tensor>
     {
         var mean = x.mean([-1L], keepdim: true);
         var std = x.std(-1, unbiased: true, keepdim: true);
-        return gain * (x - mean) / (std + 1e-6) + shift;
+        return gain * (x - mean) / (std + TorchScalars.Get(1e-6)) + shift;
     }
 }

@@ -97,8 +97,8 @@ internal sealed class ModuleWeights
     /// <summary>
     /// Initialises every parameter of <paramref name="module"/> from (seed, stream): matrices (2 or more dimensions)
     /// Xavier-uniform as allRank does (U(-a, a), a = sqrt(6 / (fan_in + fan_out))); vectors keep PyTorch's defaults
-    /// for their kind: biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of the layer they belong to, normalisation gains 1 and
-    /// shifts 0 (a parameter whose name ends in "gain"/"norm.weight" gets 1, "shift"/"norm.bias" 0). Parameters are
+    /// for their kind: biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) of the layer they belong to (<paramref name="biasBounds"/>),
+    /// normalisation scales 1 (a vector named "*.weight" or "*gain") and every other vector 0. Parameters are
     /// visited in registration order, each from its own counter stream.
     /// </summary>
     public static void Initialize(nn.Module module, int seed, IReadOnlyDictionary<string, double>? biasBounds = null)
@@ -129,7 +129,8 @@ internal sealed class ModuleWeights
             }
             else
             {
-                float constant = name.EndsWith("gain", StringComparison.Ordinal) || name.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f : 0f;
+                // A one-dimensional "weight" or "gain" is a normalisation's scale (BatchNorm, LayerNorm): 1.
+                float constant = name.EndsWith(".weight", StringComparison.Ordinal) || name.EndsWith("gain", StringComparison.Ordinal) ? 1f : 0f;
                 Array.Fill(values, constant);
             }
             parameter.copy_(tensor(values, shape, dtype: ScalarType.Float32).to(parameter.dtype, parameter.device));
