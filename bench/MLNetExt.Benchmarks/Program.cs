@@ -12,6 +12,7 @@
 //                Ranking.Evaluate, and the span function's queries per second and allocations
 //   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
 //                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
+//   neural-loss  NeuralNDCG's forward and backward on one minibatch of 64 lists of 150, and its parts
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -35,6 +36,7 @@ var suites = new Dictionary<string, Action>
     ["largestate"] = LargeStateSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
+    ["neural-loss"] = NeuralLossProfile.Run,
 };
 if (suite == "all")
 {

@@ -98,25 +98,25 @@ public static class RankingLosses
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
         var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
         var m = p.masked_fill(either, S(0)).masked_fill(both, S(1));
-        var mt = m.transpose(1, 2);
+        var mt = m.transpose(1, 2).contiguous();
         long lists = p.shape[0], n = p.shape[1];
-        var u = ones(lists, n, 1, dtype: p.dtype, device: p.device);
-        var v = ones(lists, n, 1, dtype: p.dtype, device: p.device);
-        // Column sums of diag(u) M diag(v) are v * (M^T u); row sums are u * (M v).
-        var columnSums = mt.bmm(u);                      // of M itself (u = v = 1)
+        var u = ones(lists, 1, n, dtype: p.dtype, device: p.device);
+        var v = ones(lists, 1, n, dtype: p.dtype, device: p.device);
+        // Column sums of diag(u) M diag(v) are v * (u M); row sums are u * (v M^T) (row vectors: libtorch's fast bmm form).
+        var columnSums = u.bmm(m);                      // of M itself (u = v = 1)
         for (int iteration = 0; iteration < maxIterations; iteration++)
         {
             v = v / columnSums.clamp_min(S(Epsilon));
-            var rowSums = u * m.bmm(v);
+            var rowSums = u * v.bmm(mt);
             u = u / rowSums.clamp_min(S(Epsilon));
-            columnSums = v * mt.bmm(u);
+            columnSums = v * u.bmm(m);
             double worst;
             using (no_grad())
                 worst = (columnSums - S(1)).abs().max().ToDouble();
             if (worst < tolerance)
                 break;
         }
-        return (m, u.squeeze(2), v.squeeze(2));
+        return (m, u.squeeze(1), v.squeeze(1));
     }
 
     /// <summary>
