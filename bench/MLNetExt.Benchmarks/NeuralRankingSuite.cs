@@ -69,7 +69,7 @@ internal static class NeuralRankingSuite
                 double fit = watch.Elapsed.TotalSeconds;
                 var scored = model.Transform(set.Test);
                 var metrics = mlContext.Ranking.EvaluateRanking(scored);
-                var epochs = model.Model.History!.EpochSeconds.Order().ToArray();
+                var epochs = model.Model.TrainingHistory!.EpochSeconds.Order().ToArray();
                 double epochMedian = epochs[epochs.Length / 2];
                 ours[(set.Name, loss)] = epochMedian;
                 double ece = Ece(mlContext, scored, model.Model.HasProbability);

@@ -65,7 +65,7 @@ public sealed class NeuralRankingTrainerTests
         Assert.IsTrue(ours.GetNdcg(10) > constant.GetNdcg(10) + 0.05, $"NDCG@10 {ours.GetNdcg(10)} is not clearly above constant scores' {constant.GetNdcg(10)}.");
         Assert.IsTrue(mlnet.NormalizedDiscountedCumulativeGains[9] > 0.4, $"ML.NET's evaluator reads the scores: NDCG@10 {mlnet.NormalizedDiscountedCumulativeGains[9]}");
         Assert.IsTrue(model.IsRowToRowMapper);
-        Assert.AreEqual(8, model.Model.History!.EpochsRun);
+        Assert.AreEqual(8, model.Model.TrainingHistory!.EpochsRun);
         Assert.AreEqual(300, model.Model.FeatureCount);
     }
 
@@ -171,7 +171,7 @@ public sealed class NeuralRankingTrainerTests
         options.EarlyStoppingPatience = 3;
         options.LearningRate = 0.05;
         var model = mlContext.Ranking.Trainers.NeuralRanking(options).Fit(train, validation);
-        var history = model.Model.History!;
+        var history = model.Model.TrainingHistory!;
         Assert.IsTrue(history.EpochsRun < 200 && history.StoppedEarly, $"ran {history.EpochsRun} epochs");
         Assert.AreEqual(history.EpochsRun - 3, history.BestEpoch, "patience 3: the last 3 epochs did not improve");
         Assert.AreEqual(history.Validation.Max(), history.Validation[history.BestEpoch - 1]);
