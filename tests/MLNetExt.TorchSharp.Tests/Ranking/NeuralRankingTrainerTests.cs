@@ -251,3 +251,45 @@ public sealed class NeuralRankingTrainerTests
         StringAssert.Contains(e6.Message, "AttentionHeads");
     }
 }
+
+/// <summary>The shared conformance checks (docs/style.md §13) for the neural ranker with each scorer.</summary>
+[TestClass]
+public sealed class NeuralRankingConformanceTests
+{
+    [TestMethod]
+    [DataRow(NeuralRankingScorer.Mlp)]
+    [DataRow(NeuralRankingScorer.Transformer)]
+    public void NeuralRanking_PassesTheSharedConformanceChecks(NeuralRankingScorer scorer)
+    {
+        NeuralRankingTrainer.Options Options()
+        {
+            var o = NeuralRankingTrainerTests.SmallOptions(NeuralRankingLoss.Rcr, epochs: 2);
+            o.Scorer = scorer;
+            o.HiddenLayerSizes = [8];
+            o.FeedForwardSize = 16;
+            return o;
+        }
+        var skip = new Dictionary<string, string>
+        {
+            ["UnitWeights"] = "allRank's losses have no document weights; ExampleWeightColumnName is refused when the trainer is created",
+            ["ZeroWeights"] = "allRank's losses have no document weights; ExampleWeightColumnName is refused when the trainer is created",
+        };
+        if (scorer == NeuralRankingScorer.Transformer)
+            skip["RowByRow"] = "the transformer scorer scores whole groups; PredictionEngine is refused by design (tested in NeuralRankingTrainerTests)";
+        Conformance.Check(new ConformanceCase
+        {
+            Name = $"NeuralRanking ({scorer})",
+            Estimator = ctx => ctx.Ranking.Trainers.NeuralRanking(Options()),
+            FitData = ctx => ctx.Data.LoadFromEnumerable(NeuralRankingTrainerTests.SmallDocs()),
+            OutputColumns = ["Score", "Probability"],
+            InputColumns = new Dictionary<string, InvalidValueBehavior> { ["Features"] = InvalidValueBehavior.Throws, ["Label"] = InvalidValueBehavior.Throws },
+            GroupColumn = "GroupId",
+            EstimatorWithOptions = ctx =>
+            {
+                var o = Options();
+                return (ctx.Ranking.Trainers.NeuralRanking(o), o);
+            },
+            Skip = skip,
+        });
+    }
+}
