@@ -91,6 +91,8 @@ internal static class NeuralRankingSuite
         NumberOfThreads = Threads,
         Seed = 42,
         // NEURAL_TEMPERATURE: NeuralSort's temperature for an experiment (allRank's default 1 otherwise).
+        // NEURAL_K: NeuralNDCG's truncation k for an experiment (allRank's default, the whole list, otherwise).
+        NdcgTruncation = int.TryParse(Environment.GetEnvironmentVariable("NEURAL_K"), CultureInfo.InvariantCulture, out int k) ? k : null,
         Temperature = double.TryParse(Environment.GetEnvironmentVariable("NEURAL_TEMPERATURE"), CultureInfo.InvariantCulture, out double t) ? t : 1.0,
     };
 
