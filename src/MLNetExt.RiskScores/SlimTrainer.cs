@@ -153,7 +153,7 @@ public sealed class SlimTrainer : TrainerBase<BinaryClassificationModelTransform
         }
         var certificate = new RiskScoreCertificate("SLIM MIP (SCIP)", result.Status, result.LowerBound, result.Objective, result.Seconds,
             result.Nodes, 0, [new BoundPoint(result.Seconds, result.LowerBound, result.Objective)]);
-        channel.Info($"{ComponentName}: {result.Errors} training errors of {data.OriginalRowCount} rows; C1 {result.C1:G4}; {certificate}");
+        channel.Info($"{ComponentName}: training errors of weight {result.ErrorWeight:G6} (total weight {data.TotalWeight:G6}); C1 {result.C1:G4}; {certificate}");
         double multiplier = ScoreCards.FitMultiplier(data, result.Points, result.Intercept);
         double loss = ScoreCards.MeanLoss(data, result.Points, result.Intercept, multiplier);
         var model = new RiskScoreModelParameters(ScoreCardKind.Slim, input.Names, result.Points, result.Intercept, multiplier,

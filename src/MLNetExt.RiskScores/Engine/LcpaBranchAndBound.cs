@@ -173,7 +173,9 @@ internal sealed class LcpaBranchAndBound
             if (_clock.Elapsed.TotalSeconds - lastReport >= 1)
             {
                 lastReport = _clock.Elapsed.TotalSeconds;
-                Report(LowerBound(open, next), nodes);
+                double current = LowerBound(open, next);
+                RaiseLowerBound(current);
+                Report(current, nodes);
             }
             if (_lp.NumConstraints() > MaximumLpRows + _structuralRows)
                 ShrinkLp();
@@ -228,18 +230,38 @@ internal sealed class LcpaBranchAndBound
         }
     }
 
+    private double _globalLower;
+    private ChainedBounds _chained;
+
+    /// <summary>
+    /// Chained bound updates (§2.6) from the global lower bound and the incumbent: the loss and the model size of any
+    /// better model, as the bounds of theta and of the size row. Small slacks keep LP round-off from cutting a model off.
+    /// </summary>
     private void UpdateThetaBound()
     {
         if (_theta is null || _best is null)
             return;
-        // Chained update: the loss of any better model is below UB minus the least penalty a model can carry.
-        double leastPenalty = _p.C0 * _p.Constraints.MinimumFeatureCount;
-        _theta.SetUb(_best.Objective - leastPenalty + 1e-12);
+        var penalties = Enumerable.Range(1, _p.P - 1).Where(j => _p.Constraints.Allowed[j - 1]).Select(j => _p.Penalties[j]).ToArray();
+        _chained = new ChainedBounds(_globalLower, _best.Objective, 0, double.PositiveInfinity,
+            _p.Constraints.MinimumFeatureCount, _p.Constraints.MaximumFeatureCount).Update(penalties);
+        _theta.SetBounds(Math.Max(0, _chained.LossMin - 1e-9), _chained.LossMax + 1e-9);
+        _size.SetBounds(_chained.SizeMin, Math.Max(_chained.SizeMin, _chained.SizeMax));
+    }
+
+    /// <summary>Raises the global lower bound (the least open bound) and tightens the chained bounds with it.</summary>
+    private void RaiseLowerBound(double lower)
+    {
+        if (lower > _globalLower + 1e-6 * Math.Abs(lower))
+        {
+            _globalLower = lower;
+            UpdateThetaBound();
+        }
     }
 
     // ------------------------------------------------------------------ the LP
 
     private int _structuralRows;
+    private Constraint _size = null!;
 
     private void BuildLp()
     {
@@ -277,9 +299,9 @@ internal sealed class LcpaBranchAndBound
                 row.SetCoefficient(_alphaVars[j], -_p.Lower[j]);
             }
         }
-        var size = _lp.MakeConstraint(_p.Constraints.MinimumFeatureCount, _p.Constraints.MaximumFeatureCount);
+        _size = _lp.MakeConstraint(_p.Constraints.MinimumFeatureCount, _p.Constraints.MaximumFeatureCount);
         for (int j = 1; j < p; j++)
-            size.SetCoefficient(_alphaVars[j], 1);
+            _size.SetCoefficient(_alphaVars[j], 1);
         foreach (var (features, max, _) in _p.Constraints.Groups)
         {
             var row = _lp.MakeConstraint(double.NegativeInfinity, max);

@@ -21,7 +21,7 @@ internal sealed class SlimSettings
 }
 
 /// <summary>What the SLIM MIP returns.</summary>
-internal sealed record SlimResult(int Intercept, int[] Points, double Objective, double LowerBound, int Errors, CertificateStatus Status,
+internal sealed record SlimResult(int Intercept, int[] Points, double Objective, double LowerBound, double ErrorWeight, CertificateStatus Status,
     double Seconds, long Nodes, double C1);
 
 /// <summary>
@@ -147,7 +147,7 @@ internal static class SlimMip
         var points = lambda.Select(v => (int)Math.Round(v.SolutionValue())).ToArray();
         int b0 = (int)Math.Round(intercept.SolutionValue());
         // The objective of the rounded solution, recomputed exactly (the error count by the prediction rule).
-        int errorCount = 0;
+        double errorWeight = 0;
         double errorRate = 0;
         for (int i = 0; i < n; i++)
         {
@@ -155,7 +155,7 @@ internal static class SlimMip
             bool wrong = data.Y[i] > 0 ? s < gamma : s > 0;
             if (wrong)
             {
-                errorCount++;
+                errorWeight += data.Weights[i];
                 errorRate += data.Weights[i] / data.TotalWeight;
             }
         }
@@ -164,6 +164,6 @@ internal static class SlimMip
         var certificate = status == Solver.ResultStatus.OPTIMAL ? CertificateStatus.Optimal : CertificateStatus.TimeLimit;
         if (certificate == CertificateStatus.Optimal)
             lower = value;
-        return new SlimResult(b0, points, value, lower, errorCount, certificate, clock.Elapsed.TotalSeconds, solver.Nodes(), c1);
+        return new SlimResult(b0, points, value, lower, errorWeight, certificate, clock.Elapsed.TotalSeconds, solver.Nodes(), c1);
     }
 }
