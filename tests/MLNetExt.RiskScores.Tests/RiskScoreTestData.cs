@@ -8,14 +8,17 @@ namespace MLNetExt.RiskScores.Tests;
 /// <summary>The bundled risk-slim data sets and the spec's toy data, for the tests.</summary>
 internal static class RiskScoreTestData
 {
-    /// <summary>data/riskscore/&lt;name&gt;.csv: Label (Boolean, from the 0/1 first column), Features (the rest, with the header as slot names).</summary>
+    /// <summary>
+    /// data/riskscore/&lt;name&gt;.csv: Label (Boolean, from the 0/1 first column), Features (the rest, with the header as
+    /// slot names: ML.NET's text loader reads them from the data sample given when the loader is created).
+    /// </summary>
     public static IDataView Load(MLContext ml, string name)
     {
         string path = TestData.Path($"riskscore/{name}.csv");
         int d = File.ReadLines(path).First().Split(',').Length - 1;
         var loader = ml.Data.CreateTextLoader(
             [new TextLoader.Column("Label", DataKind.Boolean, 0), new TextLoader.Column("Features", DataKind.Single, 1, d)],
-            separatorChar: ',', hasHeader: true);
+            separatorChar: ',', hasHeader: true, dataSample: new MultiFileSource(path));
         return loader.Load(path);
     }
 
