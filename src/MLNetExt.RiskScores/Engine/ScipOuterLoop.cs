@@ -7,7 +7,8 @@ namespace MLNetExt.RiskScores.Engine;
 /// The reference engine for RiskSLIM (spec §2.10, option A): Kelley's cutting-plane method over the master MIP of
 /// §2.2, solved to optimality by SCIP in every round. Round r solves min theta + C0 sum alpha subject to the r cuts
 /// so far; its optimum is a lower bound (cuts underestimate the convex loss); the true objective at its solution,
-/// polished, is an upper bound; the cut at that solution joins the master. Stops when the bounds meet. Simple and
+/// polished, is an upper bound; the cut at that solution joins the master. Stops when the bounds meet. (No MIP start
+/// is given: with SCIP 10 in OR-Tools 9.15 a hinted solution made later rounds end ABNORMAL.) Simple and
 /// independent of <see cref="LcpaBranchAndBound"/> except for the loss and heuristics, so tests compare the two.
 /// </summary>
 internal static class ScipOuterLoop
@@ -108,10 +109,6 @@ internal static class ScipOuterLoop
                 break;
             }
             solver.SetTimeLimit((long)(left * 1000));
-            if (best is not null)
-            {
-                solver.SetHint(rho, best.Rho);
-            }
             Solver.ResultStatus result;
             using (control.Cancel.Register(() => solver.InterruptSolve()))
                 result = solver.Solve();
