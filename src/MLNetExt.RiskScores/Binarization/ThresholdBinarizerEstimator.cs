@@ -119,7 +119,7 @@ public sealed class ThresholdBinarizerEstimator : IEstimator<ThresholdBinarizerT
                 for (int q = 0; q < count; q++)
                 {
                     // Evenly spaced by rank among the distinct values above the smallest (all of them when few).
-                    int index = count == thresholds.Length ? q : (int)Math.Round((double)(q + 1) * thresholds.Length / (count + 1)) - 1;
+                    int index = count == thresholds.Length ? q : (int)Math.Round((double)(q + 1) * thresholds.Length / (count + 1), MidpointRounding.AwayFromZero) - 1;
                     index = Math.Clamp(index, 0, thresholds.Length - 1);
                     float t = thresholds[index];
                     if (outputs.Count > 0 && outputs[^1].Source == j && outputs[^1].Threshold == t)
