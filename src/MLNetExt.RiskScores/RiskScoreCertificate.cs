@@ -55,7 +55,8 @@ public sealed class RiskScoreCertificate
     /// <summary>(UpperBound - LowerBound) / UpperBound, 0 when the model is proved optimal.</summary>
     public double Gap => UpperBound <= 0 ? 0 : Math.Max(0, (UpperBound - LowerBound) / UpperBound);
 
-    /// <summary>Wall-clock seconds of the search.</summary>
+    /// <summary>Wall-clock seconds of the search; NaN for a loaded model (time is not saved, so that the same data and
+    /// seed save the same bytes).</summary>
     public double Seconds { get; }
 
     /// <summary>Branch-and-bound nodes (or master MIP rounds for the outer loop) processed.</summary>
@@ -64,7 +65,7 @@ public sealed class RiskScoreCertificate
     /// <summary>Loss cuts generated (0 for SLIM).</summary>
     public int Cuts { get; }
 
-    /// <summary>The bounds over time (a point whenever either bound moved, and at the end).</summary>
+    /// <summary>The bounds over time (a point whenever either bound moved, and at the end); empty for a loaded model.</summary>
     public IReadOnlyList<BoundPoint> History { get; }
 
     /// <inheritdoc/>

@@ -207,7 +207,8 @@ public sealed class RiskScoreModelParameters : IVectorScorer, IPersistentSection
 
     // ------------------------------------------------------------------ persistence
 
-    // Version 1: kind, names, slot points, intercept, multiplier, losses, risk table, certificate (flag + fields), pool.
+    // Version 1: kind, names, slot points, intercept, multiplier, losses, risk table, certificate (flag, engine, status,
+    // bounds, nodes, cuts: not its time or history, so the same data and seed save the same bytes), pool.
     private static readonly ComponentFormat Format = new("MLNetExt.RiskScores.RiskScoreModel", 1);
 
     static ComponentFormat IPersistentSection<RiskScoreModelParameters>.Format => Format;
@@ -232,12 +233,8 @@ public sealed class RiskScoreModelParameters : IVectorScorer, IPersistentSection
             writer.WriteEnum(c.Status);
             writer.Write(c.LowerBound);
             writer.Write(c.UpperBound);
-            writer.Write(c.Seconds);
             writer.Write(c.Nodes);
             writer.Write(c.Cuts);
-            writer.Write(c.History.Select(h => h.Seconds).ToArray());
-            writer.Write(c.History.Select(h => h.LowerBound).ToArray());
-            writer.Write(c.History.Select(h => h.UpperBound).ToArray());
         }
         writer.Write(_pool.Length);
         foreach (var candidate in _pool)
@@ -270,15 +267,11 @@ public sealed class RiskScoreModelParameters : IVectorScorer, IPersistentSection
         {
             string engine = reader.ReadNonEmptyString("the certificate's engine");
             var status = reader.ReadEnum<CertificateStatus>("the certificate's status");
-            double lower = reader.ReadDouble(), upper = reader.ReadDouble(), seconds = reader.ReadDouble();
+            double lower = reader.ReadDouble(), upper = reader.ReadDouble();
+            reader.Check(lower <= upper, $"the certificate's lower bound {lower} is above its upper bound {upper}");
             long nodes = reader.ReadInt64("the node count", 0, long.MaxValue);
             int cuts = reader.ReadInt32("the cut count", 0, int.MaxValue);
-            var hs = reader.ReadDoubleArray("the history's times");
-            var hl = reader.ReadDoubleArray("the history's lower bounds");
-            var hu = reader.ReadDoubleArray("the history's upper bounds");
-            reader.Check(hs.Length == hl.Length && hl.Length == hu.Length, "the bound history's arrays differ in length");
-            certificate = new RiskScoreCertificate(engine, status, lower, upper, seconds, nodes, cuts,
-                Enumerable.Range(0, hs.Length).Select(t => new BoundPoint(hs[t], hl[t], hu[t])).ToArray());
+            certificate = new RiskScoreCertificate(engine, status, lower, upper, double.NaN, nodes, cuts, []);
         }
         int poolSize = reader.ReadInt32("the pool size", 0, 1_000_000);
         var pool = new RiskScoreCandidate[poolSize];
