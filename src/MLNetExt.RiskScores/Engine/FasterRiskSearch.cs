@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MLNetExt.RiskScores.Engine;
 
 /// <summary>What <see cref="FasterRiskSearch"/> searches (defaults of spec §3.8).</summary>
@@ -189,6 +190,7 @@ internal sealed class FasterRiskSearch
     }
 
     /// <summary>The children of one parent: the top non-support features by |gradient|, each after up to 10 steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Solution> Expand(Solution parent)
     {
         var support = parent.Support();
@@ -248,6 +250,7 @@ internal sealed class FasterRiskSearch
     }
 
     /// <summary>One projected coordinate step on feature j over all rows; updates e; returns the new coefficient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Step(int j, double bj, Span<double> e, Span<double> factors)
     {
         double g = -_c.Correlation(j, e) + 2 * _s.Ridge * bj;
@@ -260,6 +263,7 @@ internal sealed class FasterRiskSearch
     /// Coordinate descent on the intercept and the support (ordered by |gradient|, largest first): up to 100 sweeps,
     /// stopping at every tenth when the relative change of the loss is below 1e-8 (§3.3); on the support's row groups.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void FineTune(Solution s, SupportGroups groups)
     {
         Interlocked.Increment(ref _fineTunes);
@@ -362,6 +366,8 @@ internal sealed class FasterRiskSearch
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
     private static double GroupLoss(ReadOnlySpan<double> e, ReadOnlySpan<double> w)
     {
         double sum = 0;
@@ -454,6 +460,7 @@ internal sealed class FasterRiskSearch
     /// down to 0.5), each scaled solution rounded by <see cref="AuxiliaryRounding"/>, the best loss kept; stops early
     /// once the rounded loss is within the line-search tolerance of the continuous one.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal RiskCandidate StarRay(double b0, double[] b, SupportGroups groups)
     {
         // Coefficients on the nonzero coordinates: index 0 is the intercept when nonzero.
@@ -531,6 +538,8 @@ internal sealed class FasterRiskSearch
         return new RiskCandidate(intercept, points, bestMultiplier, bestLoss);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
     private static double GroupSumLoss(double[] z, double[] w, double[] coef, int k, double multiplier)
     {
         double sum = 0;
@@ -561,6 +570,7 @@ internal sealed class FasterRiskSearch
     /// (weighted by the group weights) smallest. Both directions are evaluated; the reference skips the floor when the
     /// ceiling is already below the two options' weighted mean, which gives the same choice except on exact ties.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AuxiliaryRounding(double[] c, double[] z, double[] w, int count, int k, double m, RoundingScratch s)
     {
         int pending = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MLNetExt.RiskScores.Engine;
 
 /// <summary>
@@ -157,6 +158,7 @@ internal sealed class FeatureColumns
     /// Multiplies e_i by exp(z_ij * delta) for every row (rows [start, end)); <paramref name="factors"/> is scratch of
     /// at least 128 values.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Scale(int j, double delta, Span<double> e, Span<double> factors)
     {
         if (delta == 0)
@@ -176,6 +178,7 @@ internal sealed class FeatureColumns
     }
 
     /// <summary>Multiplies e_i by exp(y_i * delta) (an intercept change).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScaleIntercept(double delta, Span<double> e)
     {
         if (delta == 0)
@@ -192,6 +195,7 @@ internal sealed class FeatureColumns
     public double Dot(int j, ReadOnlySpan<double> r) => Kernels.Dot(WeightedColumns[j], r);
 
     /// <summary>The sum loss sum_i w_i log(1 + 1/e_i).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double SumLoss(ReadOnlySpan<double> e)
     {
         double sum = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MLNetExt.RiskScores.Engine;
 
 /// <summary>
@@ -25,6 +26,7 @@ internal sealed class Heuristics
     }
 
     /// <summary>The mean loss with coefficient j moved by delta (margins unchanged).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double LossAfterMove(int j, double delta)
     {
         var loss = _p.Loss;
@@ -33,6 +35,8 @@ internal sealed class Heuristics
             sum += loss.Share(i) * LogisticLoss.Loss(_margins[i] + delta * loss.Z(i, j));
         return sum;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     private void Move(int j, double delta)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -7,6 +8,7 @@ namespace MLNetExt.RiskScores.Engine;
 internal static class Kernels
 {
     /// <summary>sum_i a_i / (1 + e_i).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double RatioSum(ReadOnlySpan<double> a, ReadOnlySpan<double> e)
     {
         int n = a.Length, i = 0;
@@ -28,6 +30,7 @@ internal static class Kernels
     }
 
     /// <summary>sum_i a_i b_i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
         int n = a.Length, i = 0;
@@ -48,6 +51,7 @@ internal static class Kernels
     }
 
     /// <summary>e_i *= factors[codes[i]].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleByCode(Span<double> e, ReadOnlySpan<byte> codes, ReadOnlySpan<double> factors)
     {
         for (int i = 0; i < e.Length; i++)
@@ -55,6 +59,7 @@ internal static class Kernels
     }
 
     /// <summary>sum_i w_i (d_i + s v_i)^2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double ShiftedSquares(ReadOnlySpan<double> w, ReadOnlySpan<double> d, ReadOnlySpan<double> v, double s)
     {
         int n = w.Length, i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MLNetExt.RiskScores.Engine;
 
 /// <summary>
@@ -76,6 +77,7 @@ internal sealed class LogisticLoss
     public static double Slope(double m) => m > 0 ? -Math.Exp(-m) / (1 + Math.Exp(-m)) : -1 / (1 + Math.Exp(m));
 
     /// <summary>The margin z_i . rho.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Margin(int i, ReadOnlySpan<double> rho)
     {
         var row = _z.AsSpan(i * P, P);
@@ -86,6 +88,7 @@ internal sealed class LogisticLoss
     }
 
     /// <summary>The mean loss L(rho).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Value(ReadOnlySpan<double> rho)
     {
         bool lookup = _lossTable is not null && IsIntegral(rho);
@@ -99,6 +102,7 @@ internal sealed class LogisticLoss
     }
 
     /// <summary>The mean loss and its gradient at rho (the cut: theta &gt;= L + g . (x - rho)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double ValueAndGradient(ReadOnlySpan<double> rho, Span<double> gradient)
     {
         bool lookup = _lossTable is not null && IsIntegral(rho);

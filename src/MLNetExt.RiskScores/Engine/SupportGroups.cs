@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MLNetExt.RiskScores.Engine;
 
 /// <summary>
@@ -40,6 +41,7 @@ internal sealed class SupportGroups
     public int[] Representative { get; }
 
     /// <summary>Groups the rows by label and by their values on <paramref name="support"/> (feature indices).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Build(ReadOnlySpan<int> support)
     {
         var c = Columns;
@@ -102,6 +104,8 @@ internal sealed class SupportGroups
             }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
 
     private long Key(ReadOnlySpan<int> support, int i)
     {
