@@ -148,7 +148,8 @@ internal sealed class LcpaBranchAndBound
                 status = CertificateStatus.Canceled;
                 break;
             }
-            if (_clock.Elapsed.TotalSeconds > _control.TimeLimitSeconds)
+            // The time limit stops the search only once it has a model to return.
+            if (_best is not null && _clock.Elapsed.TotalSeconds > _control.TimeLimitSeconds)
             {
                 open.Enqueue(node, (node.Bound, node.Order));
                 status = CertificateStatus.TimeLimit;
@@ -182,7 +183,13 @@ internal sealed class LcpaBranchAndBound
             if (_lp.NumConstraints() > MaximumLpRows + _structuralRows)
                 ShrinkLp();
         }
-        double lower = status == CertificateStatus.Optimal && open.Count == 0 ? _best!.Objective : LowerBound(open, null);
+        if (_best is null)
+        {
+            _lp.Dispose();
+            _control.Cancel.ThrowIfCancellationRequested();
+            throw new InvalidOperationException("The constraints admit no model with the intercept in its box.");
+        }
+        double lower = status == CertificateStatus.Optimal && open.Count == 0 ? _best.Objective : LowerBound(open, null);
         if (status == CertificateStatus.Optimal && open.Count > 0)
             lower = Math.Min(_best!.Objective, LowerBound(open, null));
         Report(lower, nodes, force: true);
