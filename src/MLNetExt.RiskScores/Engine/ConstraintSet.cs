@@ -214,6 +214,10 @@ internal sealed class ConstraintSet
     /// </summary>
     public void EnsureSatisfiable(string trainer)
     {
+        // Without required features, groups, chains or a least size, the model with no points is feasible whenever
+        // every box holds 0 (a box without 0 makes its feature required).
+        if (!HasStructure && MinimumFeatureCount == 0 && Enumerable.Range(0, D).All(j => Lower[j] <= Upper[j]))
+            return;
         if (Satisfiable(_items))
             return;
         var kept = new List<Item>(_items);
