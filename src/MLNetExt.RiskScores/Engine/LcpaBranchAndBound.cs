@@ -507,12 +507,7 @@ internal sealed class LcpaBranchAndBound
         }
         if (bestAlpha > 0)
         {
-            var off = Copy(node, bound);
-            off.AlphaUpper[bestAlpha] = 0;
-            off.RhoLower[bestAlpha] = Math.Max(off.RhoLower[bestAlpha], 0);
-            off.RhoUpper[bestAlpha] = Math.Min(off.RhoUpper[bestAlpha], 0);
-            var on = Copy(node, bound);
-            on.AlphaLower[bestAlpha] = 1;
+            var (off, on) = SplitOnUse(node, bound, bestAlpha);
             // Dive into the side the LP leans to.
             return _alpha[bestAlpha] >= 0.5 ? [off, on] : [on, off];
         }
@@ -559,12 +554,7 @@ internal sealed class LcpaBranchAndBound
             {
                 if (node.AlphaLower[j] != node.AlphaUpper[j])
                 {
-                    var off = Copy(node, bound);
-                    off.AlphaUpper[j] = 0;
-                    off.RhoLower[j] = Math.Max(off.RhoLower[j], 0);
-                    off.RhoUpper[j] = Math.Min(off.RhoUpper[j], 0);
-                    var on = Copy(node, bound);
-                    on.AlphaLower[j] = 1;
+                    var (off, on) = SplitOnUse(node, bound, j);
                     return [off, on];
                 }
             }
@@ -578,6 +568,18 @@ internal sealed class LcpaBranchAndBound
         var up = Copy(node, bound);
         up.RhoLower[bestRho] = (int)Math.Ceiling(v);
         return v - Math.Floor(v) >= 0.5 ? [down, up] : [up, down];
+    }
+
+    /// <summary>The two children of a split on whether feature <paramref name="j"/> is used: off (alpha = 0, point 0) and on (alpha = 1).</summary>
+    private static (Node Off, Node On) SplitOnUse(Node node, double bound, int j)
+    {
+        var off = Copy(node, bound);
+        off.AlphaUpper[j] = 0;
+        off.RhoLower[j] = Math.Max(off.RhoLower[j], 0);
+        off.RhoUpper[j] = Math.Min(off.RhoUpper[j], 0);
+        var on = Copy(node, bound);
+        on.AlphaLower[j] = 1;
+        return (off, on);
     }
 
     private static Node Copy(Node node, double bound) => new()
