@@ -15,12 +15,15 @@ namespace MLNetExt.Benchmarks;
 /// proofs of the golden optima and SLIM's mammo optimum on all rows.
 /// Environment: MLNETEXT_FASTERRISK=&lt;FasterRisk's src folder&gt; (python3 with numpy and scikit-learn);
 /// MLNETEXT_RISKSCORE_CERTIFIED=&lt;seconds per fold, 0 = skip&gt; (default 20); MLNETEXT_RISKSCORE_PROOFS=&lt;runs, 0 = skip&gt; (default 3);
-/// MLNETEXT_RISKSCORE_SETS=&lt;comma-separated subset of breastcancer,mammo,mushroom&gt;.
+/// MLNETEXT_RISKSCORE_SETS=&lt;comma-separated subset of breastcancer,mammo,mushroom; empty = proofs only&gt;.
+/// The proofs run with a 600 s limit so a loaded machine still finishes them; the table gives wall and CPU seconds, and
+/// the bar (gap 0 within 60 s) is judged on both.
 /// </summary>
 internal static class RiskScoreSuite
 {
     private const int Folds = 5;
     private const int FoldSeed = 42;
+    private const double ProofLimitSeconds = 600;
     private static readonly string[] Sets = ["breastcancer", "mammo", "mushroom"];
 
     private sealed record Data(string Name, float[][] X, bool[] Y, string[] Names, int[] Fold);
@@ -35,7 +38,7 @@ internal static class RiskScoreSuite
         Console.WriteLine();
         Console.WriteLine($"== riskscores: 5-fold stratified CV (seed {FoldSeed}), k = 5 and 10; FasterRisk {(fasterRisk is null ? "not run (set MLNETEXT_FASTERRISK)" : "run beside, same folds")} ==");
         var summary = new List<string>();
-        var sets = Environment.GetEnvironmentVariable("MLNETEXT_RISKSCORE_SETS")?.Split(',') ?? Sets;
+        var sets = Environment.GetEnvironmentVariable("MLNETEXT_RISKSCORE_SETS")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? Sets;
         foreach (string set in sets)
         {
             var data = Load(set);
@@ -262,31 +265,35 @@ internal static class RiskScoreSuite
     private static void Proofs(int runs)
     {
         Console.WriteLine();
-        Console.WriteLine($"== riskscores: proofs on all rows ({runs} runs each; bar: gap 0 within 60 s on 2 cores) ==");
+        Console.WriteLine($"== riskscores: proofs on all rows ({runs} runs each, limit {ProofLimitSeconds} s; bar: gap 0 within 60 s on 2 cores) ==");
         var cases = new (string Name, double Golden, Func<MLContext, RiskScoreModelParameters> Fit)[]
         {
             ("RiskSLIM breastcancer k<=5 (Certified)", 0.11336464701598783, ml => ml.BinaryClassification.Trainers.RiskScore(new RiskScoreTrainer.Options
-                { Mode = RiskScoreMode.Certified, TimeLimitSeconds = 60 }).Fit(Full(ml, "breastcancer")).Model),
+                { Mode = RiskScoreMode.Certified, TimeLimitSeconds = ProofLimitSeconds }).Fit(Full(ml, "breastcancer")).Model),
             ("RiskSLIM mammo k<=5 (Certified)", 0.4685592313167107, ml => ml.BinaryClassification.Trainers.RiskScore(new RiskScoreTrainer.Options
-                { Mode = RiskScoreMode.Certified, TimeLimitSeconds = 60 }).Fit(Full(ml, "mammo")).Model),
-            ("SLIM mammo (C0 0.01, [-10, 10])", 0.228131, ml => ml.BinaryClassification.Trainers.Slim().Fit(Full(ml, "mammo")).Model),
+                { Mode = RiskScoreMode.Certified, TimeLimitSeconds = ProofLimitSeconds }).Fit(Full(ml, "mammo")).Model),
+            ("SLIM mammo (C0 0.01, [-10, 10])", 0.228131, ml => ml.BinaryClassification.Trainers.Slim(new SlimTrainer.Options
+                { TimeLimitSeconds = ProofLimitSeconds }).Fit(Full(ml, "mammo")).Model),
         };
-        Console.WriteLine($"{"",-40} {"median s",9} {"min s",8} {"max s",8} {"objective",20} {"golden",20} {"gap",10} {"status",-10} {"nodes",8}");
+        Console.WriteLine($"{"",-40} {"median s",9} {"min s",8} {"max s",8} {"CPU s",8} {"objective",20} {"golden",20} {"gap",10} {"status",-10} {"nodes",8}");
         foreach (var (name, golden, fit) in cases)
         {
             var seconds = new List<double>();
+            var cpuSeconds = new List<double>();
             RiskScoreModelParameters? last = null;
             for (int r = 0; r < runs; r++)
             {
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 last = fit(new MLContext(seed: 1));
                 seconds.Add(clock.Elapsed.TotalSeconds);
+                cpuSeconds.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
             }
             var c = last!.Certificate!;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-40} {Median(seconds),9:0.00} {seconds.Min(),8:0.00} {seconds.Max(),8:0.00} {c.UpperBound,20:R} {golden,20:R} {c.Gap,10:0.0E+0} {c.Status,-10} {c.Nodes,8}"));
+                $"{name,-40} {Median(seconds),9:0.00} {seconds.Min(),8:0.00} {seconds.Max(),8:0.00} {Median(cpuSeconds),8:0.00} {c.UpperBound,20:R} {golden,20:R} {c.Gap,10:0.0E+0} {c.Status,-10} {c.Nodes,8}"));
         }
-        Console.WriteLine("(seconds are the whole Fit: reading the data, the FasterRisk warm start and the proof)");
+        Console.WriteLine("(seconds are the whole Fit: reading the data, the FasterRisk warm start and the proof; CPU s is the median process CPU time of a fit)");
     }
 
     // ------------------------------------------------------------------ data
