@@ -13,13 +13,18 @@ public static class CalibrationCatalog
     /// Measures how well the predicted probabilities of a binary classifier are calibrated: equal-width, equal-mass
     /// and debiased ECE, MCE, RMSCE, Brier score and its decomposition, Balance score, log-loss and the reliability
     /// tables. Rows are read once; every row must have a label and a probability in [0, 1] (an invalid row is an
-    /// error naming the column and row, not a skipped row).
+    /// error naming the column and row, not a skipped row). The pass keeps the probability column (4 bytes a row for
+    /// Single) and one bit a row for the label, plus the weights, for the equal-mass and smooth metrics.
     /// </summary>
     /// <param name="catalog">The binary classification catalog.</param>
     /// <param name="data">Scored data, for example the output of a trained model's <c>Transform</c>.</param>
     /// <param name="labelColumnName">The label column, of type Boolean.</param>
     /// <param name="probabilityColumnName">The predicted probability of the positive class, Single or Double in [0, 1].</param>
-    /// <param name="options">Bin count and conventions; null for the defaults (15 bins, netcal's left-closed edges).</param>
+    /// <param name="options">Bin count and conventions; null for the defaults (15 bins, left-closed edges m / M).</param>
+    /// <param name="exampleWeightColumnName">Example weights (numeric, finite, &gt;= 0, not all 0), as ML.NET's
+    /// <c>ExampleWeightColumnName</c>; null (default) weighs every row 1. Every sum is weighted (ECE, MCE, Brier score and
+    /// its decomposition, log-loss, Balance score, smooth ECE); equal-mass bins count the rows of weight above 0; a
+    /// row of weight 0 is as if it were not there.</param>
     /// <returns>The metrics.</returns>
     /// <example><code>
     /// var scored = model.Transform(testData);
@@ -28,8 +33,9 @@ public static class CalibrationCatalog
     /// </code>See samples/CalibrationSample.</example>
     public static BinaryCalibrationMetrics EvaluateCalibration(this BinaryClassificationCatalog catalog, IDataView data,
         string labelColumnName = ColumnNames.Label, string probabilityColumnName = ColumnNames.Probability,
-        CalibrationEvaluatorOptions? options = null)
-        => CalibrationEvaluator.EvaluateBinary(MLNetBridge.GetEnvironment(catalog), data, labelColumnName, probabilityColumnName, options);
+        CalibrationEvaluatorOptions? options = null, string? exampleWeightColumnName = null)
+        => CalibrationEvaluator.EvaluateBinary(MLNetBridge.GetEnvironment(catalog), data, labelColumnName, probabilityColumnName,
+            exampleWeightColumnName, options);
 
     /// <summary>
     /// Measures how well the probability vectors of a multiclass classifier are calibrated: top-label ECE
@@ -43,11 +49,15 @@ public static class CalibrationCatalog
     /// <param name="scoreColumnName">The class probabilities: a known-size vector of Single (or Double) with K &gt;= 2
     /// values in [0, 1]; ML.NET's multiclass trainers write it as <c>Score</c>.</param>
     /// <param name="options">Bin count and conventions; null for the defaults.</param>
+    /// <param name="exampleWeightColumnName">Example weights (numeric, finite, &gt;= 0, not all 0); null (default) weighs
+    /// every row 1 (see the binary overload).</param>
     /// <returns>The metrics.</returns>
+    /// <remarks>The pass keeps one value (the top-label confidence) and one bit per row, never the score vectors.</remarks>
     public static MulticlassCalibrationMetrics EvaluateCalibration(this MulticlassClassificationCatalog catalog, IDataView data,
         string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score,
-        CalibrationEvaluatorOptions? options = null)
-        => CalibrationEvaluator.EvaluateMulticlass(MLNetBridge.GetEnvironment(catalog), data, labelColumnName, scoreColumnName, options);
+        CalibrationEvaluatorOptions? options = null, string? exampleWeightColumnName = null)
+        => CalibrationEvaluator.EvaluateMulticlass(MLNetBridge.GetEnvironment(catalog), data, labelColumnName, scoreColumnName,
+            exampleWeightColumnName, options);
 
     /// <summary>
     /// Temperature scaling for a multiclass classifier: learns one temperature T so that softmax(z / T) of the score

@@ -1,0 +1,211 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace MLNetExt.Calibration.Kernels;
+
+/// <summary>Returns the values of one segment (the evaluators' stored columns, or a slice of a span).</summary>
+internal delegate ReadOnlySpan<T> SegmentSource<T>(int segment);
+
+/// <summary>An order statistic: its value, how many values are below it, and how many equal it.</summary>
+internal readonly record struct RankValue(double Value, long Below, long Equal);
+
+/// <summary>
+/// Exact order statistics without sorting or copying the data: values are mapped to 64-bit keys that sort as the
+/// values do (the sign-flip transform of the IEEE bits; -0 is read as +0), and the keys are resolved 16 bits at a
+/// time: a counting pass over 16 bits, then one per 8 bits (three passes for float data, seven for double). Counting is in
+/// integers, so the result does not depend on the order or the thread count. Small inputs are copied and sorted.
+/// </summary>
+internal static class RankSelector
+{
+        /// <summary>Inputs up to this size are copied and sorted instead.</summary>
+    private const int SortBelow = Segments.Rows;
+
+    /// <summary>
+    /// The values of the given ranks (0-based, ascending order) among the rows of <paramref name="values"/> whose weight
+    /// is above 0 (every row when <paramref name="weights"/> is null); <paramref name="count"/> is the number of such rows.
+    /// </summary>
+    public static RankValue[] Select<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, long count,
+        IReadOnlyList<long> ranks, Action? checkCanceled = null)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
+    {
+        if (ranks.Count == 0)
+            return [];
+        foreach (long r in ranks)
+        {
+            if (r < 0 || r >= count)
+                throw new ArgumentOutOfRangeException(nameof(ranks), $"Rank {r} is not in 0..{count - 1}.");
+        }
+        if (count <= SortBelow)
+            return SelectBySorting(values, weights, segmentCount, count, ranks);
+
+        // Digits of 16 bits first (one prefix: 65,536 counters), then 8 bits per pass (one counter row of 256 per
+        // distinct prefix, so the counters stay small whatever the number of ranks).
+        int totalBits = typeof(T) == typeof(float) ? 32 : 64;
+        var keys = new ulong[ranks.Count];       // the resolved high bits of each rank's key
+        var below = new long[ranks.Count];       // values below the resolved prefix
+        var remaining = new long[ranks.Count];   // the rank within the values that share the prefix
+        for (int j = 0; j < ranks.Count; j++)
+            remaining[j] = ranks[j];
+        long[] lastCounts = [];
+        int[] lastTarget = [];
+        int lastDigitBits = 0;
+        for (int resolved = 0; resolved < totalBits;)
+        {
+            checkCanceled?.Invoke();
+            int digitBits = resolved == 0 ? 16 : 8;
+            int shift = 64 - resolved - digitBits;
+            // The distinct prefixes resolved so far (at first one, the empty prefix).
+            var prefixes = resolved == 0 ? [0UL] : keys.Select(k => k >> (64 - resolved)).Distinct().Order().ToArray();
+            var target = new int[ranks.Count];
+            for (int j = 0; j < ranks.Count; j++)
+                target[j] = resolved == 0 ? 0 : Array.BinarySearch(prefixes, keys[j] >> (64 - resolved));
+            var counts = Count(values, weights, segmentCount, resolved, digitBits, prefixes);
+            int buckets = 1 << digitBits;
+            for (int j = 0; j < ranks.Count; j++)
+            {
+                long cumulative = 0;
+                int offset = target[j] * buckets;
+                int digit = 0;
+                while (cumulative + counts[offset + digit] <= remaining[j])
+                {
+                    cumulative += counts[offset + digit];
+                    digit++;
+                }
+                keys[j] |= (ulong)digit << shift;
+                below[j] += cumulative;
+                remaining[j] -= cumulative;
+            }
+            lastCounts = counts;
+            lastTarget = target;
+            lastDigitBits = digitBits;
+            resolved += digitBits;
+        }
+        var result = new RankValue[ranks.Count];
+        int lastShift = 64 - totalBits;
+        for (int j = 0; j < ranks.Count; j++)
+        {
+            int digit = (int)((keys[j] >> lastShift) & ((1UL << lastDigitBits) - 1));
+            result[j] = new RankValue(FromKey<T>(keys[j]), below[j], lastCounts[(lastTarget[j] << lastDigitBits) + digit]);
+        }
+        return result;
+    }
+
+    /// <summary>The sortable key of a value: the IEEE bits with the sign flipped (negatives: all bits flipped), top-aligned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Key<T>(T value) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            uint bits = BitConverter.SingleToUInt32Bits(Unsafe.As<T, float>(ref value) + 0f); // -0 + 0 = +0
+            bits ^= (uint)((int)bits >> 31) | 0x80000000u;
+            return (ulong)bits << 32;
+        }
+        ulong d = BitConverter.DoubleToUInt64Bits(double.CreateTruncating(value) + 0.0);
+        return d ^ ((ulong)((long)d >> 63) | 0x8000000000000000UL);
+    }
+
+    private static double FromKey<T>(ulong key)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            uint bits = (uint)(key >> 32);
+            bits = (bits & 0x80000000u) != 0 ? bits ^ 0x80000000u : ~bits;
+            return BitConverter.UInt32BitsToSingle(bits);
+        }
+        ulong d = (key & 0x8000000000000000UL) != 0 ? key ^ 0x8000000000000000UL : ~key;
+        return BitConverter.UInt64BitsToDouble(d);
+    }
+
+    // Counts, per prefix resolved so far, of the next digit. Rows whose prefix is not among them are skipped.
+    private static long[] Count<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, int resolved, int digitBits,
+        ulong[] prefixes)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
+    {
+        int buckets = 1 << digitBits;
+        int shift = 64 - resolved - digitBits;
+        ulong digitMask = (ulong)buckets - 1;
+        var totals = new long[prefixes.Length * buckets];
+        // The top 16 bits of the resolved prefixes, to reject most rows with one lookup.
+        var topFilter = new bool[1 << 16];
+        if (resolved == 0)
+            Array.Fill(topFilter, true);
+        else
+        {
+            foreach (ulong prefix in prefixes)
+                topFilter[(int)(prefix >> (resolved - 16))] = true;
+        }
+        var gate = new object();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For(0, segmentCount, options, () => new int[prefixes.Length * buckets], (s, _, local) =>
+        {
+            var v = values(s);
+            var w = weights is null ? default : weights(s);
+            for (int i = 0; i < v.Length; i++)
+            {
+                if (!w.IsEmpty && !(double.CreateTruncating(w[i]) > 0))
+                    continue;
+                ulong key = Key(v[i]);
+                if (!topFilter[(int)(key >> 48)])
+                    continue;
+                int t = resolved == 0 ? 0 : Array.BinarySearch(prefixes, key >> (64 - resolved));
+                if (t < 0)
+                    continue;
+                local[t * buckets + (int)((key >> shift) & digitMask)]++;
+            }
+            return local;
+        }, local =>
+        {
+            lock (gate)
+            {
+                for (int k = 0; k < local.Length; k++)
+                    totals[k] += local[k];
+            }
+        });
+        return totals;
+    }
+
+    private static RankValue[] SelectBySorting<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, long count,
+        IReadOnlyList<long> ranks)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
+    {
+        var keys = new ulong[count];
+        int k = 0;
+        for (int s = 0; s < segmentCount; s++)
+        {
+            var v = values(s);
+            var w = weights is null ? default : weights(s);
+            for (int i = 0; i < v.Length; i++)
+            {
+                if (w.IsEmpty || double.CreateTruncating(w[i]) > 0)
+                    keys[k++] = Key(v[i]);
+            }
+        }
+        Array.Sort(keys);
+        var result = new RankValue[ranks.Count];
+        for (int j = 0; j < ranks.Count; j++)
+        {
+            ulong key = keys[ranks[j]];
+            int first = Bound(keys, key, upper: false), end = Bound(keys, key, upper: true);
+            result[j] = new RankValue(FromKey<T>(key), first, end - first);
+        }
+        return result;
+    }
+
+    // The first index whose key is >= key (or > key when upper).
+    private static int Bound(ulong[] sorted, ulong key, bool upper)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < key || (upper && sorted[mid] == key))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+}
