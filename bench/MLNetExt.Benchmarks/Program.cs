@@ -20,6 +20,7 @@ Console.WriteLine($"MLNetExt benchmarks, suite '{suite}', {Environment.Processor
 var suites = new Dictionary<string, Action>
 {
     ["ece"] = EceSuite.Run,
+    ["profiletmp"] = ProfileTmp.Run,
     ["calibrators"] = CalibratorSuite.Run,
     ["persistence"] = PersistenceSuite.Run,
     ["libsvm"] = LibSvmSuite.Run,

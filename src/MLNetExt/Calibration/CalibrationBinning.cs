@@ -247,7 +247,7 @@ public sealed class CalibrationBinning
     /// above 0 (all rows when <paramref name="weights"/> is null; <paramref name="count"/> is the number of such rows).
     /// </summary>
     internal static CalibrationBinning EqualMass<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, long count,
-        int binCount, EqualMassBinning method, Action? checkCanceled)
+        int binCount, EqualMassBinning method, Action? checkCanceled, int[]? topCounts = null)
         where T : unmanaged, INumber<T>
         where TW : unmanaged, INumberBase<TW>
     {
@@ -269,7 +269,7 @@ public sealed class CalibrationBinning
                     ranks.Add(ends[c] - 1);
                     ranks.Add(ends[c]);
                 }
-                var selected = RankSelector.Select(values, weights, segmentCount, count, ranks, checkCanceled);
+                var selected = RankSelector.Select(values, weights, segmentCount, count, ranks, checkCanceled, topCounts);
                 // The reference keeps the sorted set of upper edges {midpoints} + {1.0}; ours is 0 followed by that set,
                 // so an upper edge of exactly 0 becomes the bin [0, 0] as it is there.
                 var upper = new List<double>();
@@ -292,7 +292,7 @@ public sealed class CalibrationBinning
                 var ranks = new List<long>();
                 for (int c = 1; c < m; c++)
                     ranks.Add(starts[c]);
-                var selected = RankSelector.Select(values, weights, segmentCount, count, ranks, checkCanceled);
+                var selected = RankSelector.Select(values, weights, segmentCount, count, ranks, checkCanceled, topCounts);
                 var edges = new double[m + 1];
                 for (int c = 1; c < m; c++)
                     edges[c] = selected[c - 1].Value;
@@ -309,7 +309,7 @@ public sealed class CalibrationBinning
                     ranks.Add(lo);
                     ranks.Add(Math.Min(lo + 1, count - 1));
                 }
-                var selected = RankSelector.Select(values, weights, segmentCount, count, ranks, checkCanceled);
+                var selected = RankSelector.Select(values, weights, segmentCount, count, ranks, checkCanceled, topCounts);
                 var edges = new double[binCount + 1];
                 for (int m = 1; m < binCount; m++)
                 {

@@ -172,50 +172,69 @@ internal static class CalibrationEvaluator
         bool weighted = spec.WeightColumn is not null;
         bool positiveOnTie = options.TieRule == BinaryTieRule.PositiveClass;
         var store = new PredictionStore<T, TW>(weighted);
-        var reliability = new ChunkedSums(equalWidth.Count * BinKernels.Fields);
-        var topLabel = new ChunkedSums(equalWidth.Count * BinKernels.Fields);
-        var scalars = new ChunkedSums(ScalarKernels.BinaryFields);
+        var reliability = new ChunkedSums(BinKernels.Width(equalWidth.Count));
+        var topLabel = new ChunkedSums(BinKernels.Width(equalWidth.Count));
+        var logLoss = new ChunkedSums(1);
+        var spread = new ChunkedSums(2 * SmoothCalibrationErrorCore.DefaultGrid);
+        var topCounts = new int[1 << 16];
         var outcomes = new bool[Segments.Rows];
+        Func<long, double, Exception> outOfRange = (row, v) => SegmentReader<T, TW>.BadValue(spec.Component, spec.ValueRole, spec.ValueColumn, row,
+            CalibrationMetrics.Format(v), "a finite number in [0, 1]");
+        var fused = typeof(T) == typeof(float) && !weighted && BinaryStreamKernel.Applies(equalWidth)
+            ? new BinaryStreamKernel(equalWidth, positiveOnTie) : null;
         SegmentReader<T, TW>.Read(data, spec, channel, segment =>
         {
             int n = segment.Length;
             var p = segment.Values.AsSpan(0, n);
-            for (int i = 0; i < n; i++)
+            if (fused is not null)
             {
-                double v = double.CreateTruncating(p[i]);
-                if (!BinKernels.IsProbability(v))
+                fused.Process(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(p), segment.Bits!, segment.FirstRow, outOfRange,
+                    reliability.Partial, topLabel.Partial, ref logLoss.Partial[0], spread.Partial, topCounts);
+                reliability.EndSegment();
+                topLabel.EndSegment();
+                logLoss.EndSegment();
+                spread.EndSegment();
+                store.Add(segment.Values, segment.Bits!, null, n);
+                return false;
+            }
+            if (weighted)
+            {
+                // Row order: the first bad probability or weight is the one reported.
+                for (int i = 0; i < n; i++)
                 {
-                    throw SegmentReader<T, TW>.BadValue(spec.Component, spec.ValueRole, spec.ValueColumn, segment.FirstRow + i,
-                        CalibrationMetrics.Format(v), "a finite number in [0, 1]");
-                }
-                if (weighted)
+                    double v = double.CreateTruncating(p[i]);
+                    if (!BinKernels.IsProbability(v))
+                        throw outOfRange(segment.FirstRow + i, v);
                     CheckWeights(segment, spec, i);
+                }
             }
             var y = outcomes.AsSpan(0, n);
             PredictionStore<T, TW>.Unpack(segment.Bits!, y);
-            var w = weighted ? segment.Weights.AsSpan(0, n) : default;
-            BinDispatch.Accumulate(equalWidth, p, y, (ReadOnlySpan<TW>)w, new PositiveClass(), reliability.Partial, segment.FirstRow, spec.ValueColumn);
-            BinDispatch.Accumulate(equalWidth, p, y, (ReadOnlySpan<TW>)w, new BinaryTopLabelMap(positiveOnTie), topLabel.Partial, segment.FirstRow, spec.ValueColumn);
-            ScalarKernels.Binary(p, y, (ReadOnlySpan<TW>)w, positiveOnTie, scalars.Partial);
+            ReadOnlySpan<TW> w = weighted ? segment.Weights.AsSpan(0, n) : default;
+            // The first kernel checks the probabilities; the others read checked values.
+            BinDispatch.Accumulate(equalWidth, (ReadOnlySpan<T>)p, y, w, new PositiveClass(), reliability.Partial, segment.FirstRow, spec.ValueColumn,
+                error: outOfRange);
+            BinDispatch.Accumulate(equalWidth, (ReadOnlySpan<T>)p, y, w, new BinaryTopLabelMap(positiveOnTie), topLabel.Partial, segment.FirstRow, spec.ValueColumn);
+            logLoss.Partial[0] += ScalarKernels.BinaryLogLoss((ReadOnlySpan<T>)p, y, w);
+            SmoothCalibrationErrorCore.Spread((ReadOnlySpan<T>)p, y, w, SmoothCalibrationErrorCore.DefaultGrid, spread.Partial);
+            RankSelector.CountTopDigits((ReadOnlySpan<T>)p, w, topCounts);
             reliability.EndSegment();
             topLabel.EndSegment();
-            scalars.EndSegment();
+            logLoss.EndSegment();
+            spread.EndSegment();
             store.Add(segment.Values, segment.Bits!, segment.Weights, n);
             return false; // the store keeps the arrays
         });
-        var sums = scalars.Complete();
-        CheckAnyWeight(sums[ScalarKernels.Weight], store.Count, spec);
-        store.PositiveRows = (long)sums[ScalarKernels.Rows];
-        store.TotalWeight = sums[ScalarKernels.Weight];
-
         var equalWidthStats = new BinStatistics(equalWidth.Count, reliability.Complete(), weighted);
-        var topLabelDiagram = new ReliabilityDiagram(equalWidth, new BinStatistics(equalWidth.Count, topLabel.Complete(), weighted));
+        CheckAnyWeight(equalWidthStats.TotalWeight, store.Count, spec);
+        store.PositiveRows = Enumerable.Range(0, equalWidth.Count).Sum(b => equalWidthStats.Count(b));
+        store.TotalWeight = equalWidthStats.TotalWeight;
+        var topLabelStats = new BinStatistics(equalWidth.Count, topLabel.Complete(), weighted);
         Action cancel = channel.ThrowIfCanceled;
-        var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel);
+        var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel, topCounts);
         var equalMassDiagram = new ReliabilityDiagram(equalMass, Computations.Reliability(store, equalMass, new PositiveClass(), cancel, spec.ValueColumn));
-        var smooth = Computations.Smooth(store, null, cancel);
-        return new BinaryCalibrationMetrics(sums, new ReliabilityDiagram(equalWidth, equalWidthStats), equalWidthStats.Decompose(),
-            equalMassDiagram, topLabelDiagram, smooth);
+        var smooth = Computations.Smooth(store, null, cancel, spread.Complete());
+        return new BinaryCalibrationMetrics(equalWidth, equalWidthStats, topLabelStats, logLoss.Complete()[0], equalMassDiagram, smooth);
     }
 
     private static MulticlassCalibrationMetrics Multiclass<T, TW>(IDataView data, ReadSpec spec, int k, CalibrationEvaluatorOptions options,
@@ -227,9 +246,11 @@ internal static class CalibrationEvaluator
         bool weighted = spec.WeightColumn is not null;
         bool isKey = data.Schema[spec.LabelColumn].Type is KeyDataViewType;
         var store = new PredictionStore<T, TW>(weighted);
-        var classwise = new ChunkedSums(k * equalWidth.Count * BinKernels.Fields);
-        var topLabel = new ChunkedSums(equalWidth.Count * BinKernels.Fields);
+        var classwise = new ChunkedSums(k * BinKernels.Width(equalWidth.Count));
+        var topLabel = new ChunkedSums(BinKernels.Width(equalWidth.Count));
         var scalars = new ChunkedSums(ScalarKernels.MulticlassFields);
+        var spread = new ChunkedSums(2 * SmoothCalibrationErrorCore.DefaultGrid);
+        var topCounts = new int[1 << 16];
         var classes = new int[Segments.Rows];
         var correct = new bool[Segments.Rows];
         SegmentReader<T, TW>.Read(data, spec, channel, segment =>
@@ -259,9 +280,12 @@ internal static class CalibrationEvaluator
             ScalarKernels.Multiclass(values, k, labels, w, confidence, right, scalars.Partial);
             BinDispatch.Classwise(equalWidth, (ReadOnlySpan<T>)values, k, labels, w, classwise.Partial);
             BinDispatch.Accumulate(equalWidth, (ReadOnlySpan<T>)confidence, right, w, new PositiveClass(), topLabel.Partial, segment.FirstRow, spec.ValueColumn);
+            SmoothCalibrationErrorCore.Spread((ReadOnlySpan<T>)confidence, right, w, SmoothCalibrationErrorCore.DefaultGrid, spread.Partial);
+            RankSelector.CountTopDigits((ReadOnlySpan<T>)confidence, w, topCounts);
             scalars.EndSegment();
             classwise.EndSegment();
             topLabel.EndSegment();
+            spread.EndSegment();
             var bits = PredictionStore<T, TW>.NewBits();
             for (int i = 0; i < n; i++)
             {
@@ -285,9 +309,9 @@ internal static class CalibrationEvaluator
         var topLabelDiagram = new ReliabilityDiagram(equalWidth, new BinStatistics(equalWidth.Count, topLabel.Complete(), weighted));
         var classwiseDiagrams = CalibrationMetrics.ClasswiseDiagrams(equalWidth, k, classwise.Complete(), weighted);
         Action cancel = channel.ThrowIfCanceled;
-        var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel);
+        var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel, topCounts);
         var equalMassDiagram = new ReliabilityDiagram(equalMass, Computations.Reliability(store, equalMass, new PositiveClass(), cancel, spec.ValueColumn));
-        var smooth = Computations.Smooth(store, null, cancel);
+        var smooth = Computations.Smooth(store, null, cancel, spread.Complete());
         return new MulticlassCalibrationMetrics(sums, k, topLabelDiagram, equalMassDiagram, smooth, classwiseDiagrams);
     }
 

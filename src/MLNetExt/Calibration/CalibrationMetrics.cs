@@ -54,8 +54,9 @@ public static class CalibrationMetrics
 
     /// <summary>
     /// Equal-width expected calibration error: <c>sum_b (n_b / N) |acc_b - conf_b|</c> over
-    /// <paramref name="binCount"/> bins of width 1 / <paramref name="binCount"/>. Computed from one sum per bin (the
-    /// residual o - c); for float confidences with left-closed edges, eight rows at a time in vector registers.
+    /// <paramref name="binCount"/> bins of width 1 / <paramref name="binCount"/>, the same number as
+    /// <see cref="Reliability(ReadOnlySpan{double}, ReadOnlySpan{bool}, CalibrationBinning)"/>'s. For float confidences
+    /// and left-closed edges, bins are computed eight rows at a time in vector registers.
     /// </summary>
     /// <param name="confidences">Confidences in [0, 1].</param>
     /// <param name="outcomes">Outcomes, as long as <paramref name="confidences"/>.</param>
@@ -92,11 +93,11 @@ public static class CalibrationMetrics
 
     /// <summary>The Brier score <c>(1/N) sum (p_i - y_i)^2</c> of binary forecasts (scikit-learn's <c>brier_score_loss</c>).</summary>
     public static double BrierScore(ReadOnlySpan<double> probabilities, ReadOnlySpan<bool> labels)
-        => BinaryScalar(probabilities, labels, BinaryTieRule.NegativeClass, ScalarKernels.Brier);
+        => ReliabilityStatistics(probabilities, labels, CalibrationBinning.EqualWidth(1), nameof(probabilities)).Decompose().BrierScore;
 
     /// <inheritdoc cref="BrierScore(ReadOnlySpan{double}, ReadOnlySpan{bool})"/>
     public static double BrierScore(ReadOnlySpan<float> probabilities, ReadOnlySpan<bool> labels)
-        => BinaryScalar(probabilities, labels, BinaryTieRule.NegativeClass, ScalarKernels.Brier);
+        => ReliabilityStatistics(probabilities, labels, CalibrationBinning.EqualWidth(1), nameof(probabilities)).Decompose().BrierScore;
 
     /// <summary>The Brier score's reliability / resolution / uncertainty decomposition over <paramref name="binning"/>.</summary>
     public static BrierDecomposition DecomposeBrierScore(ReadOnlySpan<double> probabilities, ReadOnlySpan<bool> labels, CalibrationBinning binning)
@@ -128,11 +129,11 @@ public static class CalibrationMetrics
     /// observed outcome floored at <see cref="LogLossEpsilon"/>.
     /// </summary>
     public static double LogLoss(ReadOnlySpan<double> probabilities, ReadOnlySpan<bool> labels)
-        => BinaryScalar(probabilities, labels, BinaryTieRule.NegativeClass, ScalarKernels.LogLoss);
+        => LogLossCore(probabilities, labels);
 
     /// <inheritdoc cref="LogLoss(ReadOnlySpan{double}, ReadOnlySpan{bool})"/>
     public static double LogLoss(ReadOnlySpan<float> probabilities, ReadOnlySpan<bool> labels)
-        => BinaryScalar(probabilities, labels, BinaryTieRule.NegativeClass, ScalarKernels.LogLoss);
+        => LogLossCore(probabilities, labels);
 
     /// <summary>
     /// Top-label view of binary forecasts: confidence <c>max(p, 1 - p)</c>, outcome "the predicted class is right".
@@ -242,13 +243,14 @@ public static class CalibrationMetrics
     private static double EceCore<T>(ReadOnlySpan<T> confidences, ReadOnlySpan<bool> outcomes, CalibrationBinning binning)
         where T : unmanaged, INumber<T>
     {
-        CheckLengths(confidences.Length, outcomes.Length, nameof(outcomes));
-        CheckNotEmpty(confidences.Length, nameof(confidences));
-        var residuals = Computations.Residuals(confidences, outcomes, binning, nameof(confidences));
-        double absolute = 0;
-        foreach (double r in residuals)
-            absolute += Math.Abs(r);
-        return absolute / confidences.Length;
+        var stats = ReliabilityStatistics(confidences, outcomes, binning, nameof(confidences));
+        double absolute = 0, total = 0;
+        for (int b = 0; b < stats.BinCount; b++)
+        {
+            absolute += Math.Abs(stats.SumOutcome(b) - stats.SumConfidence(b));
+            total += stats.Weight(b);
+        }
+        return absolute / total;
     }
 
     private static SmoothCalibrationError SmoothCore<T>(ReadOnlySpan<T> confidences, ReadOnlySpan<bool> outcomes, double? bandwidth)
@@ -267,13 +269,25 @@ public static class CalibrationMetrics
         return Computations.Smooth(confidences, outcomes, bandwidth);
     }
 
-    private static double BinaryScalar<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<bool> labels, BinaryTieRule tieRule, int field)
+    private static double LogLossCore<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<bool> labels)
         where T : unmanaged, INumber<T>
     {
         CheckLengths(probabilities.Length, labels.Length, nameof(labels));
         CheckNotEmpty(probabilities.Length, nameof(probabilities));
-        var sums = Computations.BinarySums(probabilities, labels, tieRule, nameof(probabilities));
-        return sums[field] / sums[ScalarKernels.Weight];
+        int n = probabilities.Length;
+        for (int i = 0; i < n; i++)
+        {
+            double p = double.CreateTruncating(probabilities[i]);
+            if (!BinKernels.IsProbability(p))
+                BinKernels.ThrowOutOfRange(nameof(probabilities), i, p);
+        }
+        double sum = 0;
+        for (int s = 0; s < Segments.Count(n); s++)
+        {
+            var (start, length) = Segments.Range(s, n);
+            sum += ScalarKernels.BinaryLogLoss<T, float>(probabilities.Slice(start, length), labels.Slice(start, length), default);
+        }
+        return sum / n;
     }
 
     private static double BalanceCore<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<bool> labels, BinaryTieRule tieRule)
@@ -282,8 +296,9 @@ public static class CalibrationMetrics
         CheckTieRule(tieRule);
         CheckLengths(probabilities.Length, labels.Length, nameof(labels));
         CheckNotEmpty(probabilities.Length, nameof(probabilities));
-        var sums = Computations.BinarySums(probabilities, labels, tieRule, nameof(probabilities));
-        return (sums[ScalarKernels.Correct] - sums[ScalarKernels.Confidence]) / sums[ScalarKernels.Weight];
+        var stats = Computations.Reliability(probabilities, labels, CalibrationBinning.EqualWidth(1),
+            new BinaryTopLabelMap(tieRule == BinaryTieRule.PositiveClass), nameof(probabilities));
+        return (stats.TotalOutcome - stats.TotalConfidence) / stats.TotalWeight;
     }
 
     private static void TopLabelCore<T>(ReadOnlySpan<T> probabilities, int classCount, ReadOnlySpan<int> labels,
@@ -320,7 +335,7 @@ public static class CalibrationMetrics
             throw new ArgumentException("Classwise tables need bins that do not depend on the rows (ArraySplit bins are made from one column of confidences).", nameof(binning));
         CheckClasswiseCells(classCount, binning.Count);
         int bins = binning.Count;
-        int width = classCount * bins * BinKernels.Fields;
+        int width = classCount * BinKernels.Width(bins);
         int perChunk = Segments.SegmentsPerChunk(width);
         var totals = new double[width];
         var partial = new double[width];
@@ -342,7 +357,7 @@ public static class CalibrationMetrics
     /// <summary>Splits classwise totals (class k's bins at k * bins) into one diagram per class.</summary>
     internal static ReliabilityDiagram[] ClasswiseDiagrams(CalibrationBinning binning, int classCount, double[] totals, bool weighted)
     {
-        int stride = binning.Count * BinKernels.Fields;
+        int stride = BinKernels.Width(binning.Count);
         var diagrams = new ReliabilityDiagram[classCount];
         for (int k = 0; k < classCount; k++)
             diagrams[k] = new ReliabilityDiagram(binning, new BinStatistics(binning.Count, totals.AsSpan(k * stride, stride).ToArray(), weighted));

@@ -10,22 +10,22 @@ namespace MLNetExt.Calibration;
 /// </summary>
 public sealed class BinaryCalibrationMetrics
 {
-    internal BinaryCalibrationMetrics(double[] sums, ReliabilityDiagram equalWidth, BrierDecomposition decomposition,
-        ReliabilityDiagram equalMass, ReliabilityDiagram topLabel, SmoothCalibrationError smooth)
+    internal BinaryCalibrationMetrics(CalibrationBinning equalWidth, BinStatistics equalWidthStatistics, BinStatistics topLabelStatistics,
+        double logLossSum, ReliabilityDiagram equalMass, SmoothCalibrationError smooth)
     {
-        double weight = sums[Kernels.ScalarKernels.Weight];
-        Count = (long)sums[Kernels.ScalarKernels.Rows];
-        TotalWeight = weight;
-        ReliabilityDiagram = equalWidth;
-        BrierDecomposition = decomposition;
+        ReliabilityDiagram = new ReliabilityDiagram(equalWidth, equalWidthStatistics);
+        TopLabelReliabilityDiagram = new ReliabilityDiagram(equalWidth, topLabelStatistics);
+        BrierDecomposition = equalWidthStatistics.Decompose();
         EqualMassReliabilityDiagram = equalMass;
-        TopLabelReliabilityDiagram = topLabel;
         SmoothExpectedCalibrationError = smooth;
-        BrierScore = sums[Kernels.ScalarKernels.Brier] / weight;
-        BalanceScore = (sums[Kernels.ScalarKernels.Correct] - sums[Kernels.ScalarKernels.Confidence]) / weight;
-        LogLoss = sums[Kernels.ScalarKernels.LogLoss] / weight;
-        PositiveRate = sums[Kernels.ScalarKernels.SumY] / weight;
-        MeanProbability = sums[Kernels.ScalarKernels.SumP] / weight;
+        double weight = equalWidthStatistics.TotalWeight;
+        Count = ReliabilityDiagram.Count;
+        TotalWeight = weight;
+        BrierScore = BrierDecomposition.BrierScore;
+        BalanceScore = (topLabelStatistics.TotalOutcome - topLabelStatistics.TotalConfidence) / weight;
+        LogLoss = logLossSum / weight;
+        PositiveRate = equalWidthStatistics.TotalOutcome / weight;
+        MeanProbability = equalWidthStatistics.TotalConfidence / weight;
     }
 
     /// <summary>The number of predictions evaluated (rows of weight 0 are not counted).</summary>

@@ -27,7 +27,7 @@ public readonly record struct ReliabilityBin(int Index, double Lower, double Upp
 /// <summary>
 /// The per-bin table behind a reliability diagram, with the binned calibration errors it implies. For non-empty bin
 /// b with weight <c>W_b</c> (its row count without example weights), mean confidence <c>conf_b</c>, observed
-/// frequency <c>acc_b</c> and residual sum <c>R_b = sum_{i in b} w_i (o_i - c_i) = W_b (acc_b - conf_b)</c>, W = sum of W_b:
+/// frequency <c>acc_b</c> and <c>R_b = sum_{i in b} w_i o_i - sum_{i in b} w_i c_i = W_b (acc_b - conf_b)</c>, W = sum of W_b:
 /// <list type="bullet">
 /// <item><description>ECE = sum_b (W_b / W) |acc_b - conf_b| = sum_b |R_b| / W</description></item>
 /// <item><description>MCE = max_b |R_b| / W_b over non-empty bins (empty bins count as 0, as in netcal and torchmetrics)</description></item>
@@ -35,7 +35,7 @@ public readonly record struct ReliabilityBin(int Index, double Lower, double Upp
 /// <item><description>debiased RMSCE (Kumar et al. 2019) = sqrt(max(sum_{b: n_b &gt;= 2} (W_b / W) [(acc_b - conf_b)^2 - acc_b (1 - acc_b) / (n_b - 1)], 0)),
 /// with n_b the bin's effective size W_b^2 / sum w^2 (its row count without weights)</description></item>
 /// </list>
-/// The residual sums are accumulated row by row (not as sum o - sum c), so a well-calibrated bin's gap keeps its digits.
+/// Without weights, sum o is an exact count, so R_b carries only the rounding of sum c.
 /// </summary>
 public sealed class ReliabilityDiagram
 {
@@ -67,7 +67,7 @@ public sealed class ReliabilityDiagram
             double w = _bins[b].Weight;
             if (!(w > 0))
                 continue;
-            double residual = stats.Residual(b);
+            double residual = stats.SumOutcome(b) - stats.SumConfidence(b);
             double gap = Math.Abs(residual) / w;
             absolute += Math.Abs(residual);
             mce = Math.Max(mce, gap);
@@ -155,7 +155,7 @@ public sealed class ReliabilityDiagram
 public sealed record BrierDecomposition(double BrierScore, double Reliability, double Resolution, double Uncertainty,
     double WithinBinVariance, double WithinBinCovariance);
 
-/// <summary>Per-bin sums (<see cref="Kernels.BinKernels"/>' fields) from one pass over the predictions.</summary>
+/// <summary>Per-bin sums (<see cref="Kernels.BinKernels"/>' layout) from one pass over the predictions.</summary>
 internal sealed class BinStatistics
 {
     private readonly double[] _sums;
@@ -171,39 +171,45 @@ internal sealed class BinStatistics
 
     public bool Weighted { get; }
 
-    public long Count(int b) => (long)_sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.Count];
+    public long Count(int b) => (long)Field(b, Kernels.BinKernels.Count);
 
-    public double Weight(int b) => _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.Weight];
+    public double Weight(int b) => Field(b, Kernels.BinKernels.Weight);
 
-    public double SumConfidence(int b) => _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.SumC];
+    public double SumConfidence(int b) => Field(b, Kernels.BinKernels.SumC);
 
-    public double SumOutcome(int b) => _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.SumO];
+    public double SumOutcome(int b) => Field(b, Kernels.BinKernels.SumO);
 
-    public double SumConfidenceSquared(int b) => _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.SumCC];
+    /// <summary>sum w over all rows (the row count without weights).</summary>
+    public double TotalWeight => Total(Kernels.BinKernels.TotalW);
 
-    public double SumConfidenceOutcome(int b) => _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.SumCO];
+    /// <summary>sum w c over all rows.</summary>
+    public double TotalConfidence => Total(Kernels.BinKernels.TotalC);
 
-    public double Residual(int b) => _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.Residual];
+    /// <summary>sum w o over all rows.</summary>
+    public double TotalOutcome => Total(Kernels.BinKernels.TotalO);
+
+    /// <summary>sum w c^2 over all rows.</summary>
+    public double SumConfidenceSquared => Total(Kernels.BinKernels.TotalCC);
+
+    /// <summary>sum w c o over all rows.</summary>
+    public double SumConfidenceOutcome => Total(Kernels.BinKernels.TotalCO);
 
     /// <summary>The row count without weights; Kish's effective size W^2 / sum w^2 with them.</summary>
     public double EffectiveCount(int b)
     {
         if (!Weighted)
             return Count(b);
-        double w = Weight(b), ww = _sums[b * Kernels.BinKernels.Fields + Kernels.BinKernels.SumWW];
+        double w = Weight(b), ww = Field(b, Kernels.BinKernels.SumWW);
         return ww > 0 ? w * w / ww : 0;
     }
 
+    /// <summary>
+    /// Murphy's terms with Stephenson's within-bin terms, from the per-bin sums and the two all-row sums:
+    /// BS = (sum c^2 - 2 sum c o + sum o) / W, WBV = (sum c^2 - sum_b S_c^2 / W_b) / W, WBC = 2 (sum c o - sum_b S_c S_o / W_b) / W.
+    /// </summary>
     public BrierDecomposition Decompose()
     {
-        double total = 0, positives = 0, brier = 0, reliability = 0, resolution = 0, variance = 0, covariance = 0;
-        for (int b = 0; b < BinCount; b++)
-        {
-            total += Weight(b);
-            positives += SumOutcome(b);
-            // sum w (f - o)^2 = sum w f^2 - 2 sum w f o + sum w o (o is 0 or 1).
-            brier += SumConfidenceSquared(b) - 2 * SumConfidenceOutcome(b) + SumOutcome(b);
-        }
+        double total = TotalWeight, positives = TotalOutcome, reliability = 0, resolution = 0, betweenSquares = 0, betweenProducts = 0;
         if (!(total > 0))
             return new BrierDecomposition(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
         double baseRate = positives / total;
@@ -215,10 +221,15 @@ internal sealed class BinStatistics
             double f = SumConfidence(b) / wb, o = SumOutcome(b) / wb;
             reliability += wb * (f - o) * (f - o);
             resolution += wb * (o - baseRate) * (o - baseRate);
-            variance += SumConfidenceSquared(b) - wb * f * f;
-            covariance += SumConfidenceOutcome(b) - wb * o * f;
+            betweenSquares += SumConfidence(b) * f;
+            betweenProducts += SumConfidence(b) * o;
         }
+        double brier = SumConfidenceSquared - 2 * SumConfidenceOutcome + positives;
         return new BrierDecomposition(brier / total, reliability / total, resolution / total, baseRate * (1 - baseRate),
-            Math.Max(variance, 0) / total, 2 * covariance / total);
+            Math.Max(SumConfidenceSquared - betweenSquares, 0) / total, 2 * (SumConfidenceOutcome - betweenProducts) / total);
     }
+
+    private double Field(int b, int field) => _sums[b * Kernels.BinKernels.Fields + field];
+
+    private double Total(int total) => _sums[Kernels.BinKernels.Total(BinCount, total)];
 }

@@ -33,6 +33,9 @@ internal static class SmoothCalibrationErrorCore
     private const int Halvings = 10;
     private const double KernelCut = 10;
 
+    /// <summary>The grid of every bandwidth from 0.01 up (1,001 points): the evaluators spread onto it while reading.</summary>
+    public const int DefaultGrid = 1001;
+
     /// <summary>The grid size relplot uses for <paramref name="sigma"/>.</summary>
     public static int GridSize(double sigma) => (int)(Math.Max(2000, Math.Round(20 / sigma)) / 2) + 1;
 

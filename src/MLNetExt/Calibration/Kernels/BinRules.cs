@@ -92,8 +92,13 @@ internal readonly struct LeftWidthCorrected(double m, int last, double[] edges) 
     public int Find(double c, int i)
     {
         int b = (int)(c * m);
-        if (b > last)
-            b = last;
+        return FromGuess(c, b > last ? last : b);
+    }
+
+    /// <summary>The bin, from a guess within one of it (<c>min(floor(c M), M - 1)</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FromGuess(double c, int b)
+    {
         if (c < edges[b])
             b--;
         else if (c >= edges[b + 1])
@@ -109,8 +114,13 @@ internal readonly struct RightWidthCorrected(double m, int last, double[] edges)
     public int Find(double c, int i)
     {
         int b = (int)(c * m);
-        if (b > last)
-            b = last;
+        return FromGuess(c, b > last ? last : b);
+    }
+
+    /// <summary>The bin, from a guess within one of it (<c>min(floor(c M), M - 1)</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FromGuess(double c, int b)
+    {
         if (c <= edges[b])
             b--;
         else if (c > edges[b + 1])
@@ -119,13 +129,24 @@ internal readonly struct RightWidthCorrected(double m, int last, double[] edges)
     }
 }
 
-/// <summary>Arbitrary edges, left-closed: the number of interior edges &lt;= c (binary search).</summary>
+/// <summary>
+/// Arbitrary edges, left-closed: the number of interior edges &lt;= c. Up to 64 interior edges they are all compared
+/// (no branch to mispredict: equal-mass edges of a calibration table are few); beyond that, binary search.
+/// </summary>
 internal readonly struct LeftSearch(double[] edges) : IBinRule
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(double c, int i)
     {
-        int lo = 1, hi = edges.Length - 1; // interior edges: edges[1 .. M-1]; find the first > c
+        int last = edges.Length - 1; // interior edges: edges[1 .. last - 1]
+        if (last <= 65)
+        {
+            int count = 0;
+            for (int j = 1; j < last; j++)
+                count += edges[j] <= c ? 1 : 0;
+            return count;
+        }
+        int lo = 1, hi = last; // find the first interior edge > c
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
@@ -138,13 +159,21 @@ internal readonly struct LeftSearch(double[] edges) : IBinRule
     }
 }
 
-/// <summary>Arbitrary edges, right-closed: the number of interior edges &lt; c (binary search).</summary>
+/// <summary>Arbitrary edges, right-closed: the number of interior edges &lt; c (see <see cref="LeftSearch"/>).</summary>
 internal readonly struct RightSearch(double[] edges) : IBinRule
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(double c, int i)
     {
-        int lo = 1, hi = edges.Length - 1; // first interior edge >= c
+        int last = edges.Length - 1;
+        if (last <= 65)
+        {
+            int count = 0;
+            for (int j = 1; j < last; j++)
+                count += edges[j] < c ? 1 : 0;
+            return count;
+        }
+        int lo = 1, hi = last; // first interior edge >= c
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
@@ -160,6 +189,8 @@ internal readonly struct RightSearch(double[] edges) : IBinRule
 /// <summary>torchmetrics' rule: exactly 1 goes to an extra bin M; everything else as <typeparamref name="TInner"/>.</summary>
 internal readonly struct SeparateOne<TInner>(TInner inner, int m) : IBinRule where TInner : struct, IBinRule
 {
+    public TInner Inner => inner;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(double c, int i) => c == 1.0 ? m : inner.Find(c, i);
 }

@@ -21,7 +21,7 @@ internal static class Computations
         where TMap : struct, IOutcomeMap
     {
         int n = confidences.Length;
-        int width = binning.Count * BinKernels.Fields;
+        int width = BinKernels.Width(binning.Count);
         int perChunk = Segments.SegmentsPerChunk(width);
         var totals = new double[width];
         var partial = new double[width];
@@ -48,53 +48,6 @@ internal static class Computations
             Add(totals, partial);
         }
         return new BinStatistics(binning.Count, totals, weighted: false);
-    }
-
-    /// <summary>ECE's residual sums per bin.</summary>
-    public static double[] Residuals<T>(ReadOnlySpan<T> confidences, ReadOnlySpan<bool> outcomes, CalibrationBinning binning, string name)
-        where T : unmanaged, INumber<T>
-    {
-        int n = confidences.Length;
-        int bins = binning.Count;
-        int perChunk = Segments.SegmentsPerChunk(bins);
-        var totals = new double[bins];
-        var partial = new double[bins];
-        int segments = Segments.Count(n);
-        for (int first = 0; first < segments; first += perChunk)
-        {
-            Array.Clear(partial);
-            for (int s = first; s < Math.Min(segments, first + perChunk); s++)
-            {
-                var (start, length) = Segments.Range(s, n);
-                BinDispatch.AccumulateResidual(binning, confidences.Slice(start, length), outcomes.Slice(start, length), partial, start, name);
-            }
-            Add(totals, partial);
-        }
-        return totals;
-    }
-
-    /// <summary>Brier, log-loss, Balance and base-rate sums of binary predictions (<see cref="ScalarKernels.Binary"/>'s fields).</summary>
-    public static double[] BinarySums<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<bool> labels, BinaryTieRule tieRule, string name)
-        where T : unmanaged, INumber<T>
-    {
-        int n = probabilities.Length;
-        for (int i = 0; i < n; i++)
-        {
-            double p = double.CreateTruncating(probabilities[i]);
-            if (!BinKernels.IsProbability(p))
-                BinKernels.ThrowOutOfRange(name, i, p);
-        }
-        var totals = new double[ScalarKernels.BinaryFields];
-        var partial = new double[ScalarKernels.BinaryFields];
-        for (int s = 0; s < Segments.Count(n); s++)
-        {
-            var (start, length) = Segments.Range(s, n);
-            Array.Clear(partial);
-            ScalarKernels.Binary<T, float>(probabilities.Slice(start, length), labels.Slice(start, length), default,
-                tieRule == BinaryTieRule.PositiveClass, partial);
-            Add(totals, partial);
-        }
-        return totals;
     }
 
     /// <summary>Smooth ECE of a span (spread segment by segment, in order).</summary>
@@ -137,7 +90,7 @@ internal static class Computations
         where TW : unmanaged, INumberBase<TW>
         where TMap : struct, IOutcomeMap
     {
-        int width = binning.Count * BinKernels.Fields;
+        int width = BinKernels.Width(binning.Count);
         var totals = new double[width];
         var ties = binning.Ties;
         long[][]? seen = null;
@@ -174,19 +127,32 @@ internal static class Computations
         return new BinStatistics(binning.Count, totals, store.Weighted);
     }
 
-    /// <summary>Equal-mass bins of the stored confidences (rows of weight 0 left out).</summary>
-    public static CalibrationBinning EqualMass<T, TW>(PredictionStore<T, TW> store, int binCount, EqualMassBinning method, Action? checkCanceled)
+    /// <summary>
+    /// Equal-mass bins of the stored confidences (rows of weight 0 left out); <paramref name="topCounts"/> are the
+    /// counts of the keys' top 16 bits if the reader kept them (<see cref="RankSelector.CountTopDigits"/>).
+    /// </summary>
+    public static CalibrationBinning EqualMass<T, TW>(PredictionStore<T, TW> store, int binCount, EqualMassBinning method, Action? checkCanceled,
+        int[]? topCounts)
         where T : unmanaged, INumber<T>
         where TW : unmanaged, INumberBase<TW>
         => CalibrationBinning.EqualMass(new SegmentSource<T>(store.Confidences), store.Weighted ? new SegmentSource<TW>(store.Weights) : null,
-            store.SegmentCount, store.PositiveRows, binCount, method, checkCanceled);
+            store.SegmentCount, store.PositiveRows, binCount, method, checkCanceled, topCounts);
 
-    /// <summary>Smooth ECE of the stored predictions (spread in parallel, added in segment order).</summary>
-    public static SmoothCalibrationError Smooth<T, TW>(PredictionStore<T, TW> store, double? bandwidth, Action? checkCanceled)
+    /// <summary>
+    /// Smooth ECE of the stored predictions (spread in parallel, added in segment order); <paramref name="spread"/> is
+    /// the spread onto the grid of <see cref="SmoothCalibrationErrorCore.DefaultGrid"/> points if the reader made it.
+    /// </summary>
+    public static SmoothCalibrationError Smooth<T, TW>(PredictionStore<T, TW> store, double? bandwidth, Action? checkCanceled, double[]? spread = null)
         where T : unmanaged, INumber<T>
         where TW : unmanaged, INumberBase<TW>
         => SmoothCalibrationErrorCore.Compute(grid =>
         {
+            if (spread is not null && grid == SmoothCalibrationErrorCore.DefaultGrid)
+            {
+                if (store.Weighted)
+                    SmoothCalibrationErrorCore.Rescale(spread, store.PositiveRows, store.TotalWeight);
+                return spread;
+            }
             var totals = new double[2 * grid];
             Segments.Reduce(store.SegmentCount, SmoothCalibrationErrorCore.SegmentsPerChunk(grid), 2 * grid, (first, count, partial) =>
             {

@@ -12,7 +12,8 @@ internal readonly record struct RankValue(double Value, long Below, long Equal);
 /// <summary>
 /// Exact order statistics without sorting or copying the data: values are mapped to 64-bit keys that sort as the
 /// values do (the sign-flip transform of the IEEE bits; -0 is read as +0), and the keys are resolved 16 bits at a
-/// time: a counting pass over 16 bits, then one per 8 bits (three passes for float data, seven for double). Counting is in
+/// time, one counting pass over the data per 16 bits (two for float data, four for double); after the first, only the rows
+/// whose resolved prefix is one of the ranks' are counted. Counting is in
 /// integers, so the result does not depend on the order or the thread count. Small inputs are copied and sorted.
 /// </summary>
 internal static class RankSelector
@@ -23,9 +24,11 @@ internal static class RankSelector
     /// <summary>
     /// The values of the given ranks (0-based, ascending order) among the rows of <paramref name="values"/> whose weight
     /// is above 0 (every row when <paramref name="weights"/> is null); <paramref name="count"/> is the number of such rows.
+    /// <paramref name="topCounts"/>, when given, holds the counts of the keys' top 16 bits over those rows (an evaluator
+    /// counts them while it reads), which saves the first pass. Counts are 32-bit: at most 2^31 - 1 rows.
     /// </summary>
     public static RankValue[] Select<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, long count,
-        IReadOnlyList<long> ranks, Action? checkCanceled = null)
+        IReadOnlyList<long> ranks, Action? checkCanceled = null, int[]? topCounts = null)
         where T : unmanaged, INumber<T>
         where TW : unmanaged, INumberBase<TW>
     {
@@ -39,33 +42,30 @@ internal static class RankSelector
         if (count <= SortBelow)
             return SelectBySorting(values, weights, segmentCount, count, ranks);
 
-        // Digits of 16 bits first (one prefix: 65,536 counters), then 8 bits per pass (one counter row of 256 per
-        // distinct prefix, so the counters stay small whatever the number of ranks).
+        // 16 bits a pass: the top digit over every row, then the next digits over the rows whose resolved prefix is one
+        // of the ranks' (gathered per segment in parallel, then counted).
         int totalBits = typeof(T) == typeof(float) ? 32 : 64;
         var keys = new ulong[ranks.Count];       // the resolved high bits of each rank's key
         var below = new long[ranks.Count];       // values below the resolved prefix
         var remaining = new long[ranks.Count];   // the rank within the values that share the prefix
         for (int j = 0; j < ranks.Count; j++)
             remaining[j] = ranks[j];
-        long[] lastCounts = [];
-        int[] lastTarget = [];
-        int lastDigitBits = 0;
-        for (int resolved = 0; resolved < totalBits;)
+        int[] counts = [];
+        int[] target = new int[ranks.Count];
+        for (int resolved = 0; resolved < totalBits; resolved += 16)
         {
             checkCanceled?.Invoke();
-            int digitBits = resolved == 0 ? 16 : 8;
-            int shift = 64 - resolved - digitBits;
-            // The distinct prefixes resolved so far (at first one, the empty prefix).
+            int shift = 48 - resolved;
             var prefixes = resolved == 0 ? [0UL] : keys.Select(k => k >> (64 - resolved)).Distinct().Order().ToArray();
-            var target = new int[ranks.Count];
             for (int j = 0; j < ranks.Count; j++)
                 target[j] = resolved == 0 ? 0 : Array.BinarySearch(prefixes, keys[j] >> (64 - resolved));
-            var counts = Count(values, weights, segmentCount, resolved, digitBits, prefixes);
-            int buckets = 1 << digitBits;
+            counts = resolved == 0
+                ? topCounts ?? TopCounts(values, weights, segmentCount)
+                : DigitCounts(values, weights, segmentCount, resolved, prefixes);
             for (int j = 0; j < ranks.Count; j++)
             {
                 long cumulative = 0;
-                int offset = target[j] * buckets;
+                int offset = target[j] << 16;
                 int digit = 0;
                 while (cumulative + counts[offset + digit] <= remaining[j])
                 {
@@ -76,19 +76,28 @@ internal static class RankSelector
                 below[j] += cumulative;
                 remaining[j] -= cumulative;
             }
-            lastCounts = counts;
-            lastTarget = target;
-            lastDigitBits = digitBits;
-            resolved += digitBits;
         }
         var result = new RankValue[ranks.Count];
-        int lastShift = 64 - totalBits;
         for (int j = 0; j < ranks.Count; j++)
         {
-            int digit = (int)((keys[j] >> lastShift) & ((1UL << lastDigitBits) - 1));
-            result[j] = new RankValue(FromKey<T>(keys[j]), below[j], lastCounts[(lastTarget[j] << lastDigitBits) + digit]);
+            int digit = (int)((keys[j] >> (64 - totalBits)) & 0xFFFF);
+            result[j] = new RankValue(FromKey<T>(keys[j]), below[j], counts[(target[j] << 16) + digit]);
         }
         return result;
+    }
+
+    /// <summary>Adds the top 16 bits of the keys of one segment's rows of weight &gt; 0 to <paramref name="counts"/> (65,536 counters).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CountTopDigits<T, TW>(ReadOnlySpan<T> values, ReadOnlySpan<TW> weights, int[] counts)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!weights.IsEmpty && !(double.CreateTruncating(weights[i]) > 0))
+                continue;
+            counts[(int)(Key(values[i]) >> 48)]++;
+        }
     }
 
     /// <summary>The sortable key of a value: the IEEE bits with the sign flipped (negatives: all bits flipped), top-aligned.</summary>
@@ -117,53 +126,63 @@ internal static class RankSelector
         return BitConverter.UInt64BitsToDouble(d);
     }
 
-    // Counts, per prefix resolved so far, of the next digit. Rows whose prefix is not among them are skipped.
-    private static long[] Count<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, int resolved, int digitBits,
-        ulong[] prefixes)
+    private static int[] TopCounts<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount)
         where T : unmanaged, INumber<T>
         where TW : unmanaged, INumberBase<TW>
     {
-        int buckets = 1 << digitBits;
-        int shift = 64 - resolved - digitBits;
-        ulong digitMask = (ulong)buckets - 1;
-        var totals = new long[prefixes.Length * buckets];
-        // The top 16 bits of the resolved prefixes, to reject most rows with one lookup.
-        var topFilter = new bool[1 << 16];
-        if (resolved == 0)
-            Array.Fill(topFilter, true);
-        else
-        {
-            foreach (ulong prefix in prefixes)
-                topFilter[(int)(prefix >> (resolved - 16))] = true;
-        }
+        var totals = new int[1 << 16];
         var gate = new object();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, segmentCount, options, () => new int[prefixes.Length * buckets], (s, _, local) =>
+        Parallel.For(0, segmentCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, () => new int[1 << 16],
+            (s, _, local) =>
+            {
+                CountTopDigits(values(s), weights is null ? default : weights(s), local);
+                return local;
+            },
+            local =>
+            {
+                lock (gate)
+                {
+                    for (int k = 0; k < local.Length; k++)
+                        totals[k] += local[k];
+                }
+            });
+        return totals;
+    }
+
+    // Counts, per prefix resolved so far, of the next 16-bit digit, over the rows whose prefix is one of them: each
+    // segment gathers (prefix index, digit) of its matching rows in parallel; the counting is then sequential.
+    private static int[] DigitCounts<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, int resolved, ulong[] prefixes)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
+    {
+        int shift = 48 - resolved;
+        var topFilter = new bool[1 << 16];
+        foreach (ulong prefix in prefixes)
+            topFilter[(int)(prefix >> (resolved - 16))] = true;
+        var gathered = new int[segmentCount][];
+        Segments.ForEach(segmentCount, s =>
         {
             var v = values(s);
             var w = weights is null ? default : weights(s);
+            var found = new List<int>();
             for (int i = 0; i < v.Length; i++)
             {
-                if (!w.IsEmpty && !(double.CreateTruncating(w[i]) > 0))
-                    continue;
                 ulong key = Key(v[i]);
-                if (!topFilter[(int)(key >> 48)])
+                if (!topFilter[(int)(key >> 48)] || (!w.IsEmpty && !(double.CreateTruncating(w[i]) > 0)))
                     continue;
-                int t = resolved == 0 ? 0 : Array.BinarySearch(prefixes, key >> (64 - resolved));
-                if (t < 0)
-                    continue;
-                local[t * buckets + (int)((key >> shift) & digitMask)]++;
+                int t = Array.BinarySearch(prefixes, key >> (64 - resolved));
+                if (t >= 0)
+                    found.Add((t << 16) | (int)((key >> shift) & 0xFFFF));
             }
-            return local;
-        }, local =>
-        {
-            lock (gate)
-            {
-                for (int k = 0; k < local.Length; k++)
-                    totals[k] += local[k];
-            }
+            gathered[s] = found.ToArray();
         });
-        return totals;
+        var counts = new int[prefixes.Length << 16];
+        foreach (var list in gathered)
+        {
+            foreach (int entry in list)
+                counts[entry]++;
+        }
+        return counts;
     }
 
     private static RankValue[] SelectBySorting<T, TW>(SegmentSource<T> values, SegmentSource<TW>? weights, int segmentCount, long count,

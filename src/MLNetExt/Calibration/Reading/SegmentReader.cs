@@ -112,10 +112,9 @@ internal static class SegmentReader<T, TW>
             int index = 0;
             while (cursor.MoveNext())
             {
-                if (segment is null)
-                {
-                    segment = Rent(pool, index++, width, spec, weightColumn is not null);
-                }
+                if (rows == int.MaxValue)
+                    throw new InvalidOperationException($"{spec.Component} reads at most {int.MaxValue} rows.");
+                segment ??= Rent(pool, index++, width, spec, weightColumn is not null);
                 int j = segment.Length;
                 if (scalar is not null)
                 {
