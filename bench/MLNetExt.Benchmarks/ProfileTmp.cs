@@ -22,6 +22,8 @@ internal static class ProfileTmp
         var ew = CalibrationBinning.EqualWidth(15);
         var ml = new MLContext(1);
         var view = new ArrayDataView(labels, scores, probabilities);
+        var cached = ml.Data.Cache(view, "Label", "Probability");
+        EceSuite.CursorPass(cached);
         for (int r = 0; r < 4; r++)
         {
             var sw = Stopwatch.StartNew(); _last = Process.GetCurrentProcess().TotalProcessorTime;
@@ -41,13 +43,21 @@ internal static class ProfileTmp
             Computations.Reliability(store, em, new PositiveClass(), null, "p"); Lap("emrel ", sw);
             Computations.Smooth(store, null, null, part); Lap("smoothpost ", sw);
             EceSuite.CursorPass(view); Lap("bare ", sw);
+            EceSuite.CursorPass(cached); Lap("barecached ", sw);
+            ml.BinaryClassification.EvaluateCalibration(cached); Lap("EVALcached ", sw);
             using (var ch = new MLNetExt.Diagnostics.ComponentChannel(ml, "x", "y"))
             {
                 var spec = new MLNetExt.Calibration.Reading.ReadSpec("x", "Probability", "probability", null, "Label", MLNetExt.Calibration.Reading.LabelKind.Boolean, null);
                 MLNetExt.Calibration.Reading.SegmentReader<float, float>.Read(view, spec, ch, seg => true); Lap("readrecycle ", sw);
                 MLNetExt.Calibration.Reading.SegmentReader<float, float>.Read(view, spec, ch, seg => false); Lap("readalloc ", sw);
             }
-            ml.BinaryClassification.EvaluateCalibration(view); Lap("EVAL ", sw);
+            int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+            var keep = new List<float[]>();
+            for (int s = 0; s < 153; s++) { var a = GC.AllocateUninitializedArray<float>(65536); for (int i = 0; i < a.Length; i++) a[i] = i; keep.Add(a); }
+            Lap($"alloc40MB(gc {GC.CollectionCount(0)-g0}/{GC.CollectionCount(1)-g1}/{GC.CollectionCount(2)-g2}) ", sw);
+            keep = null;
+            g0 = GC.CollectionCount(0); g1 = GC.CollectionCount(1); g2 = GC.CollectionCount(2);
+            ml.BinaryClassification.EvaluateCalibration(view); Lap($"EVAL(gc {GC.CollectionCount(0)-g0}/{GC.CollectionCount(1)-g1}/{GC.CollectionCount(2)-g2}) ", sw);
             Console.WriteLine();
         }
     }

@@ -98,6 +98,7 @@ public sealed class CalibrationBinning
     private readonly double[]? _correctionEdges;
     // Equal width: whether floor(c M) (left) or ceil(c M) - 1 (right) is the bin of every float c, without correction.
     private readonly bool _computedExactForFloat;
+    private int[]? _bucketTable;
 
     private CalibrationBinning(double[] edges, BinEdgeRule rule, bool equalWidth, TieSplit? ties = null)
     {
@@ -226,9 +227,16 @@ public sealed class CalibrationBinning
                 : computed ? (separate ? BinRuleKind.SeparateOneComputed : BinRuleKind.LeftComputed)
                 : separate ? BinRuleKind.SeparateOneCorrected : BinRuleKind.LeftCorrected;
         }
+        if (floatInput && !separate)
+            return EdgeRule == BinEdgeRule.RightClosed ? BinRuleKind.BucketRight : BinRuleKind.BucketLeft;
         return EdgeRule == BinEdgeRule.RightClosed ? BinRuleKind.RightSearch
             : separate ? BinRuleKind.SeparateOneSearch : BinRuleKind.LeftSearch;
     }
+
+    /// <summary>The 16-bit table of <see cref="Bucketed{TInner}"/> for this binning's search rule (made on first use).</summary>
+    internal int[] BucketTable => _bucketTable ??= EdgeRule == BinEdgeRule.RightClosed
+        ? Bucketed<RightSearch>.Build(new RightSearch(_edges))
+        : Bucketed<LeftSearch>.Build(new LeftSearch(_edges));
 
     /// <summary>M, the number of bins between 0 and 1 (without torchmetrics' bin of exactly 1).</summary>
     internal int IntervalCount => _edges.Length - 1;

@@ -361,6 +361,12 @@ internal static class BinDispatch
         bool floatInput = typeof(T) == typeof(float) && typeof(TMap) == typeof(PositiveClass);
         switch (binning.RuleKind(floatInput))
         {
+            case BinRuleKind.BucketLeft:
+                BinKernels.Accumulate(c, o, w, BinRules.BucketLeft(binning), map, bins, partial, offset, name, error);
+                break;
+            case BinRuleKind.BucketRight:
+                BinKernels.Accumulate(c, o, w, BinRules.BucketRight(binning), map, bins, partial, offset, name, error);
+                break;
             case BinRuleKind.LeftComputed:
                 BinKernels.Accumulate(c, o, w, BinRules.LeftComputed(binning), map, bins, partial, offset, name, error);
                 break;
@@ -400,6 +406,12 @@ internal static class BinDispatch
         int bins = binning.Count;
         switch (binning.RuleKind(typeof(T) == typeof(float)))
         {
+            case BinRuleKind.BucketLeft:
+                ScalarKernels.Classwise(probabilities, classCount, labels, weights, BinRules.BucketLeft(binning), bins, partial);
+                break;
+            case BinRuleKind.BucketRight:
+                ScalarKernels.Classwise(probabilities, classCount, labels, weights, BinRules.BucketRight(binning), bins, partial);
+                break;
             case BinRuleKind.LeftComputed:
                 ScalarKernels.Classwise(probabilities, classCount, labels, weights, BinRules.LeftComputed(binning), bins, partial);
                 break;

@@ -12,6 +12,8 @@ internal interface IBinRule
 /// <summary>The rules a <see cref="CalibrationBinning"/> can have; kernels switch on it once per segment.</summary>
 internal enum BinRuleKind
 {
+    BucketLeft,
+    BucketRight,
     LeftComputed,
     RightComputed,
     SeparateOneComputed,
@@ -39,6 +41,10 @@ internal static class BinRules
     public static RightSearch RightSearch(CalibrationBinning b) => new(b.EdgeArray);
 
     public static SeparateOne<T> SeparateOne<T>(CalibrationBinning b, T inner) where T : struct, IBinRule => new(inner, b.IntervalCount);
+
+    public static Bucketed<LeftSearch> BucketLeft(CalibrationBinning b) => new(b.BucketTable, LeftSearch(b));
+
+    public static Bucketed<RightSearch> BucketRight(CalibrationBinning b) => new(b.BucketTable, RightSearch(b));
 
     /// <summary>The bin of one confidence under the binning's rule for double input.</summary>
     public static int Find(CalibrationBinning b, double c) => b.RuleKind(floatInput: false) switch
@@ -200,4 +206,36 @@ internal readonly struct Assigned(int[] bins) : IBinRule
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(double c, int i) => bins[i];
+}
+
+/// <summary>
+/// Arbitrary edges for float confidences: a table over the top 16 bits of the float (65,536 entries, 256 KB) gives the
+/// bin of every float whose 65,536 neighbours sharing those bits are all in one bin; the few blocks that contain an
+/// edge fall back to <typeparamref name="TInner"/>. Equal-mass tables read one entry a row instead of searching.
+/// </summary>
+internal readonly struct Bucketed<TInner>(int[] table, TInner inner) : IBinRule where TInner : struct, IBinRule
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(double c, int i)
+    {
+        int b = table[(int)(BitConverter.SingleToUInt32Bits((float)c) >> 16)];
+        return b >= 0 ? b : inner.Find(c, i);
+    }
+
+    /// <summary>The table for <paramref name="rule"/>: blocks of floats in [0, 1] (and -0) that lie in one bin, else -1.</summary>
+    public static int[] Build(TInner rule)
+    {
+        var table = new int[1 << 16];
+        Array.Fill(table, -1);
+        uint top = BitConverter.SingleToUInt32Bits(1f) >> 16;
+        for (uint k = 0; k <= top; k++)
+        {
+            float lo = BitConverter.UInt32BitsToSingle(k << 16), hi = Math.Min(BitConverter.UInt32BitsToSingle((k << 16) | 0xFFFF), 1f);
+            int bin = rule.Find(lo, 0);
+            if (rule.Find(hi, 0) == bin)
+                table[k] = bin;
+        }
+        table[0x8000] = table[0]; // -0 lies where 0 does
+        return table;
+    }
 }

@@ -159,6 +159,14 @@ internal static class RankSelector
         var topFilter = new bool[1 << 16];
         foreach (ulong prefix in prefixes)
             topFilter[(int)(prefix >> (resolved - 16))] = true;
+        // With 16 bits resolved, the prefix is the top digit itself: one table lookup finds its index.
+        var direct = resolved == 16 ? new int[1 << 16] : null;
+        if (direct is not null)
+        {
+            Array.Fill(direct, -1);
+            for (int t = 0; t < prefixes.Length; t++)
+                direct[(int)prefixes[t]] = t;
+        }
         var gathered = new int[segmentCount][];
         Segments.ForEach(segmentCount, s =>
         {
@@ -170,7 +178,7 @@ internal static class RankSelector
                 ulong key = Key(v[i]);
                 if (!topFilter[(int)(key >> 48)] || (!w.IsEmpty && !(double.CreateTruncating(w[i]) > 0)))
                     continue;
-                int t = Array.BinarySearch(prefixes, key >> (64 - resolved));
+                int t = direct is not null ? direct[(int)(key >> 48)] : Array.BinarySearch(prefixes, key >> (64 - resolved));
                 if (t >= 0)
                     found.Add((t << 16) | (int)((key >> shift) & 0xFFFF));
             }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Calibration.Kernels;
@@ -107,66 +108,112 @@ internal static class SegmentReader<T, TW>
                 else
                     numericWeight = NumericGetters.Create(cursor, wc);
             }
-            VBuffer<T> buffer = default;
-            RowSegment<T, TW>? segment = null;
+            bool weighted = weightColumn is not null;
+            var rowGetters = new RowGetters(scalar, vector, boolean, classLabel, typedWeight, numericWeight);
             int index = 0;
-            while (cursor.MoveNext())
+            while (true)
             {
-                if (rows == int.MaxValue)
-                    throw new InvalidOperationException($"{spec.Component} reads at most {int.MaxValue} rows.");
-                segment ??= Rent(pool, index++, width, spec, weightColumn is not null);
-                int j = segment.Length;
-                if (scalar is not null)
+                int limit = (int)Math.Min(Segments.Rows, int.MaxValue - rows);
+                if (limit == 0)
                 {
-                    scalar(ref segment.Values[j]);
+                    if (cursor.MoveNext())
+                        throw new InvalidOperationException($"{spec.Component} reads at most {int.MaxValue} rows.");
+                    break;
                 }
-                else
-                {
-                    vector!(ref buffer);
-                    if (buffer.Length != width)
-                    {
-                        // Earlier rows are checked first, so the first bad row in row order is the one reported.
-                        if (segment.Length > 0)
-                            worker.Post(segment);
-                        worker.Complete();
-                        throw new InvalidOperationException(
-                            $"{Capitalize(spec.ValueRole)} column '{spec.ValueColumn}' holds {buffer.Length} values at row {rows}, but its type declares " +
-                            $"{width}; {spec.Component} needs every row to have the declared size.");
-                    }
-                    CopyDense(buffer, segment.Values.AsSpan(j * width, width));
-                }
-                if (boolean is not null)
-                {
-                    bool y = false;
-                    boolean(ref y);
-                    if (y)
-                        segment.Bits![j >> 6] |= 1UL << (j & 63);
-                }
-                else
-                {
-                    segment.ClassLabels![j] = classLabel!();
-                }
-                if (typedWeight is not null)
-                    typedWeight(ref segment.Weights![j]);
-                else if (numericWeight is not null)
-                    segment.Weights![j] = TW.CreateTruncating(numericWeight());
-                segment.Length = j + 1;
-                rows++;
-                if (segment.Length == Segments.Rows)
-                {
-                    worker.Post(segment);
-                    segment = null;
-                    channel.ReportProgress(rows);
-                }
-            }
-            if (segment is not null)
+                var segment = Rent(pool, index, width, spec, weighted);
+                int filled = scalar is not null && boolean is not null && !weighted
+                    ? FillScalarBoolean(cursor, scalar, boolean, segment.Values, segment.Bits!, limit)
+                    : Fill(cursor, rowGetters, segment, width, limit, rows, spec, worker);
+                if (filled == 0)
+                    break;
+                segment.Length = filled;
+                rows += filled;
+                index++;
                 worker.Post(segment);
+                channel.ReportProgress(rows);
+                if (filled < limit)
+                    break;
+            }
         }
         worker.Complete();
         channel.ThrowIfCanceled();
         if (rows == 0)
             throw new InvalidOperationException($"The data has no rows; {spec.Component} needs at least 1.");
         return rows;
+    }
+
+    /// <summary>The getters of one cursor.</summary>
+    private sealed record RowGetters(ValueGetter<T>? Scalar, ValueGetter<VBuffer<T>>? Vector, ValueGetter<bool>? Boolean, Func<double>? ClassLabel,
+        ValueGetter<TW>? TypedWeight, Func<double>? NumericWeight);
+
+    // The usual case (a scalar and a Boolean label, no weights): a tight loop over locals. Returns the rows read.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int FillScalarBoolean(DataViewRowCursor cursor, ValueGetter<T> scalar, ValueGetter<bool> boolean, T[] values, ulong[] bits, int limit)
+    {
+        int j = 0;
+        bool y = false;
+        while (j < limit && cursor.MoveNext())
+        {
+            scalar(ref values[j]);
+            boolean(ref y);
+            bits[j >> 6] |= (y ? 1UL : 0UL) << j; // the shift count is taken mod 64
+            j++;
+        }
+        return j;
+    }
+
+    // Any combination of columns. Returns the rows read; a vector row of the wrong length is an error (after the rows
+    // before it are checked, so that the first bad row in row order is the one reported).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Fill(DataViewRowCursor cursor, RowGetters getters, RowSegment<T, TW> segment, int width, int limit, long rowsBefore, ReadSpec spec,
+        OrderedWorker<RowSegment<T, TW>> worker)
+    {
+        var values = segment.Values;
+        var bits = segment.Bits;
+        var classLabels = segment.ClassLabels;
+        var weights = segment.Weights;
+        VBuffer<T> buffer = default;
+        bool y = false;
+        int j = 0;
+        while (j < limit && cursor.MoveNext())
+        {
+            if (getters.Scalar is not null)
+            {
+                getters.Scalar(ref values[j]);
+            }
+            else
+            {
+                getters.Vector!(ref buffer);
+                if (buffer.Length != width)
+                {
+                    if (j > 0)
+                    {
+                        segment.Length = j;
+                        worker.Post(segment);
+                    }
+                    worker.Complete();
+                    throw new InvalidOperationException(
+                        $"{Capitalize(spec.ValueRole)} column '{spec.ValueColumn}' holds {buffer.Length} values at row {rowsBefore + j}, but its type declares " +
+                        $"{width}; {spec.Component} needs every row to have the declared size.");
+                }
+                CopyDense(buffer, values.AsSpan(j * width, width));
+            }
+            if (getters.Boolean is not null)
+            {
+                getters.Boolean(ref y);
+                bits![j >> 6] |= (y ? 1UL : 0UL) << j;
+            }
+            else
+            {
+                classLabels![j] = getters.ClassLabel!();
+            }
+            if (getters.TypedWeight is not null)
+                getters.TypedWeight(ref weights![j]);
+            else if (getters.NumericWeight is not null)
+                weights![j] = TW.CreateTruncating(getters.NumericWeight());
+            j++;
+        }
+        return j;
     }
 
     /// <summary>The message for a value that breaks a rule, as <see cref="DataViewColumnReader"/> words it.</summary>
