@@ -69,24 +69,26 @@ public static class CalibrationCatalog
     /// <param name="scoreColumnName">The score: a known-size vector of Single (ML.NET's multiclass <c>Score</c>).</param>
     /// <param name="outputColumnName">Where the calibrated vector goes; null (default) replaces the score column.</param>
     /// <param name="scoreKind">Whether the score holds probabilities (default) or logits.</param>
+    /// <param name="exampleWeightColumnName">Optional example weights (finite, &gt;= 0, not all 0); null weighs every row 1.</param>
     /// <example><code>
     /// var calibrator = mlContext.MulticlassClassification.TemperatureScaling().Fit(model.Transform(calibrationData));
     /// var calibrated = calibrator.Transform(model.Transform(testData));
     /// </code>See samples/CalibrationSample.</example>
     public static TemperatureScalingEstimator TemperatureScaling(this MulticlassClassificationCatalog catalog,
         string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, string? outputColumnName = null,
-        ScoreKind scoreKind = ScoreKind.Probability)
+        ScoreKind scoreKind = ScoreKind.Probability, string? exampleWeightColumnName = null)
         => TemperatureScaling(catalog, new TemperatureScalingEstimator.Options
         {
             LabelColumnName = labelColumnName,
             ScoreColumnName = scoreColumnName,
             OutputColumnName = outputColumnName,
             ScoreKind = scoreKind,
+            ExampleWeightColumnName = exampleWeightColumnName,
         });
 
     /// <summary>Temperature scaling for a multiclass classifier, with all options.</summary>
     /// <param name="catalog">The multiclass classification catalog.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here (later changes to the object do not affect the estimator).</param>
     public static TemperatureScalingEstimator TemperatureScaling(this MulticlassClassificationCatalog catalog,
         TemperatureScalingEstimator.Options options)
         => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
@@ -99,17 +101,25 @@ public static class CalibrationCatalog
     /// <param name="catalog">The binary calibrators catalog.</param>
     /// <param name="labelColumnName">The label, Boolean.</param>
     /// <param name="scoreColumnName">The score to calibrate, Single or Double.</param>
+    /// <param name="exampleWeightColumnName">Optional example weights (finite, &gt;= 0, not all 0); null weighs every row 1.</param>
     /// <param name="scoreKind">Raw scores (default) or probabilities.</param>
     /// <example><code>
     /// var calibrator = mlContext.BinaryClassification.Calibrators.Beta().Fit(model.Transform(calibrationData));
     /// </code>See samples/CalibrationSample.</example>
     public static BetaCalibrationEstimator Beta(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
-        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, ScoreKind scoreKind = ScoreKind.Logit)
-        => Beta(catalog, new BetaCalibrationEstimator.Options { LabelColumnName = labelColumnName, ScoreColumnName = scoreColumnName, ScoreKind = scoreKind });
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, string? exampleWeightColumnName = null,
+        ScoreKind scoreKind = ScoreKind.Logit)
+        => Beta(catalog, new BetaCalibrationEstimator.Options
+        {
+            LabelColumnName = labelColumnName,
+            ScoreColumnName = scoreColumnName,
+            ExampleWeightColumnName = exampleWeightColumnName,
+            ScoreKind = scoreKind,
+        });
 
     /// <summary>Beta calibration with all options.</summary>
     /// <param name="catalog">The binary calibrators catalog.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here (later changes to the object do not affect the estimator).</param>
     public static BetaCalibrationEstimator Beta(this BinaryClassificationCatalog.CalibratorsCatalog catalog, BetaCalibrationEstimator.Options options)
         => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
 
@@ -120,20 +130,22 @@ public static class CalibrationCatalog
     /// <param name="catalog">The binary calibrators catalog.</param>
     /// <param name="labelColumnName">The label, Boolean.</param>
     /// <param name="scoreColumnName">The score to calibrate, Single or Double (raw score or probability: only the order matters).</param>
+    /// <param name="exampleWeightColumnName">Optional example weights (finite, &gt;= 0, not all 0); null weighs every row 1.</param>
     /// <param name="numberOfBins">The number of equal-mass bins, 10 by default.</param>
     public static HistogramBinningEstimator HistogramBinning(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
-        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score,
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, string? exampleWeightColumnName = null,
         int numberOfBins = HistogramBinningEstimator.Options.Defaults.NumberOfBins)
         => HistogramBinning(catalog, new HistogramBinningEstimator.Options
         {
             LabelColumnName = labelColumnName,
             ScoreColumnName = scoreColumnName,
+            ExampleWeightColumnName = exampleWeightColumnName,
             NumberOfBins = numberOfBins,
         });
 
     /// <summary>Histogram binning with all options.</summary>
     /// <param name="catalog">The binary calibrators catalog.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here (later changes to the object do not affect the estimator).</param>
     public static HistogramBinningEstimator HistogramBinning(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
         HistogramBinningEstimator.Options options)
         => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
@@ -145,19 +157,22 @@ public static class CalibrationCatalog
     /// <param name="catalog">The binary calibrators catalog.</param>
     /// <param name="labelColumnName">The label, Boolean.</param>
     /// <param name="scoreColumnName">The raw score (logit) to calibrate, Single or Double.</param>
+    /// <param name="exampleWeightColumnName">Optional example weights (finite, &gt;= 0, not all 0); null weighs every row 1.</param>
     /// <param name="scoreKind">Raw scores (default) or probabilities (then logit(p) is scaled).</param>
     public static BinaryTemperatureScalingEstimator TemperatureScaling(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
-        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, ScoreKind scoreKind = ScoreKind.Logit)
+        string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score, string? exampleWeightColumnName = null,
+        ScoreKind scoreKind = ScoreKind.Logit)
         => TemperatureScaling(catalog, new BinaryTemperatureScalingEstimator.Options
         {
             LabelColumnName = labelColumnName,
             ScoreColumnName = scoreColumnName,
+            ExampleWeightColumnName = exampleWeightColumnName,
             ScoreKind = scoreKind,
         });
 
     /// <summary>Binary temperature scaling with all options.</summary>
     /// <param name="catalog">The binary calibrators catalog.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options; copied and validated here (later changes to the object do not affect the estimator).</param>
     public static BinaryTemperatureScalingEstimator TemperatureScaling(this BinaryClassificationCatalog.CalibratorsCatalog catalog,
         BinaryTemperatureScalingEstimator.Options options)
         => new(MLNetBridge.GetEnvironment(catalog), Guard.NotNull(options, nameof(options)));
