@@ -23,8 +23,8 @@ internal static class HistogramBinningFitter
 {
     /// <param name="rows">Finite scores (any monotone scale: only their order matters), labels, weights.</param>
     /// <param name="binCount">Bins wanted, at least 1; fewer result with ties or fewer rows.</param>
-    /// <param name="checkCanceled">Called between passes.</param>
-    public static HistogramFit Fit<T, TW>(PredictionStore<T, TW> rows, int binCount, Action? checkCanceled = null)
+    /// <param name="onPass">Called before every pass over the data (cancellation, tracing).</param>
+    public static HistogramFit Fit<T, TW>(PredictionStore<T, TW> rows, int binCount, Action<string>? onPass = null)
         where T : unmanaged, INumber<T>
         where TW : unmanaged, INumberBase<TW>
     {
@@ -37,8 +37,9 @@ internal static class HistogramBinningFitter
             ranks.Add(starts[chunk] - 1);
             ranks.Add(starts[chunk]);
         }
+        int pass = 0;
         var selected = RankSelector.Select(new SegmentSource<T>(rows.Confidences), rows.Weighted ? new SegmentSource<TW>(rows.Weights) : null,
-            rows.SegmentCount, n, ranks, checkCanceled);
+            rows.SegmentCount, n, ranks, onPass is null ? null : () => onPass($"counting pass {++pass}"));
         var thresholds = new List<double>(m - 1);
         for (int j = 0; j + 1 < selected.Length; j += 2)
         {
@@ -51,7 +52,7 @@ internal static class HistogramBinningFitter
         // Count per bin (rows of weight above 0, weight, weighted positives), then merge away empty bins.
         int bins = edges.Length + 1;
         var sums = new double[3 * bins];
-        checkCanceled?.Invoke();
+        onPass?.Invoke("binning pass");
         Segments.Reduce(rows.SegmentCount, Segments.SegmentsPerChunk(3 * bins), 3 * bins, (first, count, partial) =>
         {
             for (int s = first; s < first + count; s++)

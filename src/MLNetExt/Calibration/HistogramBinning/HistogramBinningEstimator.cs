@@ -56,7 +56,7 @@ public sealed class HistogramBinningEstimator : BinaryCalibratorEstimator<Histog
     private protected override HistogramBinningTransformer FitCore<T, TW>(ComponentChannel channel, PredictionStore<T, TW> rows)
     {
         var options = (Options)CopiedOptions;
-        var fit = HistogramBinningFitter.Fit(rows, options.NumberOfBins, channel.ThrowIfCanceled);
+        var fit = HistogramBinningFitter.Fit(rows, options.NumberOfBins, TemperatureScalingSupport.OnPass(channel));
         if (fit.Counts.Length < options.NumberOfBins)
             channel.Info($"Histogram binning made {fit.Counts.Length} of the {options.NumberOfBins} bins asked for: tied scores (or too few rows) cannot be split further.");
         channel.Info($"Histogram binning on {rows.PositiveRows} rows: {fit.Counts.Length} bins, probabilities {string.Join(", ", fit.Probabilities.Select(p => p.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))}.");

@@ -50,11 +50,11 @@ public sealed class BinaryTemperatureScalingEstimator : BinaryCalibratorEstimato
 /// <summary>Reporting shared by the binary and multiclass temperature fits.</summary>
 internal static class TemperatureScalingSupport
 {
-    /// <summary>Before each pass over the fit data: a cancellation check and a trace line.</summary>
+    /// <summary>Before each pass over the fit data: a trace line, then a cancellation check.</summary>
     public static Action<string> OnPass(ComponentChannel channel) => step =>
     {
-        channel.ThrowIfCanceled();
         channel.Trace(step);
+        channel.ThrowIfCanceled();
     };
 
     /// <summary>Logs the fit; refuses scores that carry no information and warns about separated data.</summary>
