@@ -20,8 +20,7 @@ public readonly record struct SmoothCalibrationError(double Value, double Bandwi
 /// The kernel is cut at 10 sigma (the terms left out are below e^-50 = 2e-22 of the peak), so the work is
 /// O(n) to spread plus O(G min(G, 20 sigma G)) per bandwidth tried, at most about 2e8 operations at the smallest
 /// bandwidth allowed, <see cref="MinimumBandwidth"/> (G = 1,000,001 there). Example weights scale each row's residual
-/// and density; the densities are then rescaled by (rows of weight &gt; 0) / (total weight), so that weights of 1
-/// give the unweighted value and a weight of 0 removes the row.
+/// and density, as frequencies: a weight of 2 counts as the row twice, 1 as once, 0 removes it.
 /// </summary>
 internal static class SmoothCalibrationErrorCore
 {
@@ -119,16 +118,6 @@ internal static class SmoothCalibrationErrorCore
             density[bin] += lower;
             density[bin + 1] += upper;
         }
-    }
-
-    /// <summary>Rescales weighted spread data so that its total density equals the number of rows of weight &gt; 0.</summary>
-    public static void Rescale(double[] spread, double rows, double totalWeight)
-    {
-        if (rows == totalWeight)
-            return;
-        double scale = rows / totalWeight;
-        for (int k = 0; k < spread.Length; k++)
-            spread[k] *= scale;
     }
 
     private static double EvaluateSpread(double[] spread, int grid, double sigma)

@@ -148,11 +148,7 @@ internal static class Computations
         => SmoothCalibrationErrorCore.Compute(grid =>
         {
             if (spread is not null && grid == SmoothCalibrationErrorCore.DefaultGrid)
-            {
-                if (store.Weighted)
-                    SmoothCalibrationErrorCore.Rescale(spread, store.PositiveRows, store.TotalWeight);
                 return spread;
-            }
             var totals = new double[2 * grid];
             Segments.Reduce(store.SegmentCount, SmoothCalibrationErrorCore.SegmentsPerChunk(grid), 2 * grid, (first, count, partial) =>
             {
@@ -160,8 +156,6 @@ internal static class Computations
                 for (int s = first; s < first + count; s++)
                     SmoothCalibrationErrorCore.Spread(store.Confidences(s), store.Outcomes(s), store.Weights(s), grid, partial);
             }, partial => Add(totals, partial));
-            if (store.Weighted)
-                SmoothCalibrationErrorCore.Rescale(totals, store.PositiveRows, store.TotalWeight);
             return totals;
         }, bandwidth, checkCanceled);
 
