@@ -30,7 +30,8 @@ internal enum TemperatureFitKind
 /// <param name="LogLossBefore">Mean NLL of the fit data at T = 1.</param>
 /// <param name="LogLossAfter">Mean NLL at the fitted T.</param>
 /// <param name="Evaluations">Passes over the data.</param>
-/// <param name="DerivativeAtInfinity">d NLL / d(1/T) at 1/T = 0, per unit weight (negative when the scores inform).</param>
+/// <param name="DerivativeAtInfinity">d NLL / d(1/T) at 1/T = 0, per unit weight (negative when the scores inform); NaN
+/// when it was not needed (d NLL / d(1/T) &lt; 0 at T = 1 already implies it is negative).</param>
 internal readonly record struct TemperatureFit(double Temperature, TemperatureFitKind Kind, double LogLossBefore,
     double LogLossAfter, int Evaluations, double DerivativeAtInfinity);
 
@@ -39,7 +40,8 @@ internal readonly record struct TemperatureFit(double Temperature, TemperatureFi
 /// log-likelihood of the labels under softmax(z / T). In the inverse temperature b = 1 / T the objective
 /// <c>f(b) = sum_i w_i [logsumexp(b z_i) - b z_{i, y_i}]</c> is convex on [0, infinity), with exact derivatives
 /// <c>f'(b) = sum_i w_i (E_{q_i}[z_i] - z_{i, y_i})</c> and <c>f''(b) = sum_i w_i Var_{q_i}[z_i]</c>, q_i = softmax(b z_i).
-/// The search has no bounds on T: f'(0) &lt; 0 is checked first (else no finite T is best: the scores are refused),
+/// The search has no bounds on T: f'(0) &lt; 0 is checked (else no finite T is best: the scores are refused; f'(1) &lt; 0
+/// implies it),
 /// then b is bracketed by factors of 16 from 1 (so a temperature of 1e-5 or 1e7 is found as easily as 2), and
 /// safeguarded Newton steps, geometric bisection while the bracket spans more than a factor of 4, find the root of f'
 /// to 1e-12 relative. Each evaluation is one parallel pass over the stored fit data (segment sums added in order:
@@ -137,12 +139,17 @@ internal static class TemperatureFitter
             evaluations++;
             return pass(b);
         }
-        var atZero = Evaluate(0);
-        double slopeAtInfinity = atZero.G / totalWeight;
+        // f' is increasing (f is convex): f'(1) < 0 implies f'(0) < 0, so b = 0 is evaluated only when f'(1) >= 0.
         var atOne = Evaluate(1);
         double before = atOne.F / totalWeight;
-        if (!(atZero.G < 0))
-            return new TemperatureFit(double.PositiveInfinity, TemperatureFitKind.NoInformation, before, atZero.F / totalWeight, evaluations, slopeAtInfinity);
+        double slopeAtInfinity = double.NaN;
+        if (!(atOne.G < 0))
+        {
+            var atZero = Evaluate(0);
+            slopeAtInfinity = atZero.G / totalWeight;
+            if (!(atZero.G < 0))
+                return new TemperatureFit(double.PositiveInfinity, TemperatureFitKind.NoInformation, before, atZero.F / totalWeight, evaluations, slopeAtInfinity);
+        }
 
         // Bracket: g(lo) < 0 < g(hi). b = 0 has g < 0; look up or down from b = 1 by factors of 16.
         double lo, hi, x = 1;
