@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Calibration;
+using static MLNetExt.Benchmarks.ChildProcess;
 
 namespace MLNetExt.Benchmarks;
 
@@ -61,41 +62,11 @@ internal static class CalibrationMemorySuite
     private static string Verdict(double ratio) => ratio <= 1.5 ? "met" : "NOT met";
 
     private static Dictionary<string, double> RunChildProcess(string mode, long rows)
-    {
-        string host = Environment.ProcessPath!;
-        bool timed = File.Exists("/usr/bin/time");
-        var start = new ProcessStartInfo(timed ? "/usr/bin/time" : host) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (timed)
+        => ChildProcess.Run("calibmemory", mode, new Dictionary<string, string>
         {
-            start.ArgumentList.Add("-v");
-            start.ArgumentList.Add(host);
-        }
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            start.ArgumentList.Add(typeof(CalibrationMemorySuite).Assembly.Location);
-        start.ArgumentList.Add("calibmemory");
-        start.Environment[ChildVariable] = mode;
-        start.Environment["MLNETEXT_CALIBMEMORY_ROWS"] = rows.ToString(CultureInfo.InvariantCulture);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var figures = new Dictionary<string, double>();
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && double.TryParse(line[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-                figures[line[..eq]] = value;
-        }
-        process.WaitForExit();
-        string errors = stderr.Result;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"The {mode} child process failed (exit {process.ExitCode}):\n{errors}");
-        foreach (string line in errors.Split('\n'))
-        {
-            const string MaxRss = "Maximum resident set size (kbytes):";
-            if (line.Trim().StartsWith(MaxRss, StringComparison.Ordinal))
-                figures["maxrss"] = 1024 * double.Parse(line.Trim()[MaxRss.Length..], CultureInfo.InvariantCulture);
-        }
-        return figures;
-    }
+            [ChildVariable] = mode,
+            ["MLNETEXT_CALIBMEMORY_ROWS"] = rows.ToString(CultureInfo.InvariantCulture),
+        });
 
     private static void RunChild(string mode)
     {
@@ -126,19 +97,6 @@ internal static class CalibrationMemorySuite
         Report("peak", Status("VmHWM"));
         Report("seconds", watch.Elapsed.TotalSeconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result {result}"));
-    }
-
-    private static void Report(string key, double value) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
-
-    // A field of /proc/self/status, in bytes.
-    private static double Status(string field)
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return 1024 * double.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-        throw new InvalidOperationException($"/proc/self/status has no {field}.");
     }
 }
 
