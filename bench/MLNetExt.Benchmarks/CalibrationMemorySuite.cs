@@ -62,7 +62,7 @@ internal static class CalibrationMemorySuite
     private static string Verdict(double ratio) => ratio <= 1.5 ? "met" : "NOT met";
 
     private static Dictionary<string, double> RunChildProcess(string mode, long rows)
-        => ChildProcess.Run("calibmemory", mode, new Dictionary<string, string>
+        => ChildProcess.Run("calibmemory", new Dictionary<string, string>
         {
             [ChildVariable] = mode,
             ["MLNETEXT_CALIBMEMORY_ROWS"] = rows.ToString(CultureInfo.InvariantCulture),
@@ -89,12 +89,12 @@ internal static class CalibrationMemorySuite
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        Report("baseline", Status("VmRSS"));
-        File.WriteAllText("/proc/self/clear_refs", "5");
+        Report("baseline", CurrentMemory());
+        ResetPeakMemory();
         var watch = Stopwatch.StartNew();
         object result = run(Data(rows));
         watch.Stop();
-        Report("peak", Status("VmHWM"));
+        ReportPeakMemory();
         Report("seconds", watch.Elapsed.TotalSeconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result {result}"));
     }

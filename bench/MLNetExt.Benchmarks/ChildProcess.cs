@@ -4,14 +4,16 @@ using System.Globalization;
 namespace MLNetExt.Benchmarks;
 
 /// <summary>
-/// The memory suites' fresh processes: this program run again for one suite with settings in its environment, under
-/// /usr/bin/time -v when it exists (an outside check of the peak). The child reports figures as <c>key=value</c> lines
-/// (<see cref="Report"/>); its peak is read from /proc/self/status (<see cref="Status"/>).
+/// Runs a suite's measurement in a fresh process of this benchmark program, so that peak memory and start-up state
+/// belong to that measurement alone. The child is this program with the suite name and an environment variable
+/// saying what to do; it prints <c>key=value</c> lines, which come back as a dictionary. The child reports its own
+/// peak resident set size with <see cref="ReportPeakMemory"/>; under Linux, /usr/bin/time -v adds the whole
+/// process's maximum as <c>maxrss</c> (bytes).
 /// </summary>
 internal static class ChildProcess
 {
-    /// <summary>Runs the child and returns its figures, with <c>maxrss</c> (bytes) from /usr/bin/time -v when it ran under it.</summary>
-    public static Dictionary<string, double> Run(string suite, string what, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts the child for <paramref name="suite"/> with <paramref name="environment"/> and collects its figures.</summary>
+    public static Dictionary<string, double> Run(string suite, IReadOnlyDictionary<string, string> environment, TimeSpan? timeout = null)
     {
         string host = Environment.ProcessPath!;
         bool timed = File.Exists("/usr/bin/time");
@@ -24,8 +26,8 @@ internal static class ChildProcess
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
             start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
         start.ArgumentList.Add(suite);
-        foreach (var (name, value) in environment)
-            start.Environment[name] = value;
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var figures = new Dictionary<string, double>();
@@ -35,10 +37,14 @@ internal static class ChildProcess
             if (eq > 0 && double.TryParse(line[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
                 figures[line[..eq]] = value;
         }
-        process.WaitForExit();
+        if (!process.WaitForExit(timeout ?? TimeSpan.FromHours(1)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The {suite} child process did not finish in {timeout}.");
+        }
         string errors = stderr.Result;
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"The {what} child process failed (exit {process.ExitCode}):\n{errors}");
+            throw new InvalidOperationException($"The {suite} child process failed (exit {process.ExitCode}):\n{errors}");
         foreach (string line in errors.Split('\n'))
         {
             const string MaxRss = "Maximum resident set size (kbytes):";
@@ -48,17 +54,35 @@ internal static class ChildProcess
         return figures;
     }
 
-    /// <summary>Writes one figure for the parent: <c>key=value</c>.</summary>
-    public static void Report(string key, double value) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
+    /// <summary>Prints one figure for the parent, in the child.</summary>
+    public static void Report(string key, double value)
+        => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
 
-    /// <summary>A field of /proc/self/status, in bytes.</summary>
-    public static double Status(string field)
+    /// <summary>The peak resident set size so far (VmHWM), in bytes; 0 where /proc is not available.</summary>
+    public static double PeakMemory() => Status("VmHWM");
+
+    /// <summary>The current resident set size (VmRSS), in bytes; 0 where /proc is not available.</summary>
+    public static double CurrentMemory() => Status("VmRSS");
+
+    /// <summary>Resets the peak (VmHWM) to the current size, so a phase's peak can be measured on its own.</summary>
+    public static void ResetPeakMemory()
     {
+        if (File.Exists("/proc/self/clear_refs"))
+            File.WriteAllText("/proc/self/clear_refs", "5");
+    }
+
+    /// <summary>Reports the peak as <c>peak</c> (bytes).</summary>
+    public static void ReportPeakMemory() => Report("peak", PeakMemory());
+
+    private static double Status(string field)
+    {
+        if (!File.Exists("/proc/self/status"))
+            return 0;
         foreach (string line in File.ReadLines("/proc/self/status"))
         {
             if (line.StartsWith(field + ":", StringComparison.Ordinal))
                 return 1024 * double.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
         }
-        throw new InvalidOperationException($"/proc/self/status has no {field}.");
+        return 0;
     }
 }

@@ -4,7 +4,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetExt.Serialization;
-using static MLNetExt.Benchmarks.ChildProcess;
 
 [assembly: PersistentComponent(typeof(MLNetExt.Benchmarks.LargeStateTransformer))]
 
@@ -74,8 +73,9 @@ internal static class LargeStateSuite
     private static double Value(Dictionary<string, double> figures, string key)
         => figures.TryGetValue(key, out double value) ? value : throw new InvalidOperationException($"The child process did not report '{key}'.");
 
+    // Runs this program again with the child variable set; under /usr/bin/time -v when it exists (an outside check).
     private static Dictionary<string, double> RunChildProcess(string mode, string directory, long count)
-        => ChildProcess.Run("largestate", mode, new Dictionary<string, string>
+        => ChildProcess.Run("largestate", new Dictionary<string, string>
         {
             [ChildVariable] = mode,
             ["MLNETEXT_LARGESTATE_PATH"] = directory,
@@ -98,7 +98,7 @@ internal static class LargeStateSuite
         using (var file = File.OpenRead(tiny + ".bin"))
             ModelPersistence.FromStream(mlContext, file);
         GC.Collect();
-        Report("baseline", Status("VmRSS"));
+        Report("baseline", ChildProcess.CurrentMemory());
 
         if (mode == "save")
         {
@@ -132,13 +132,15 @@ internal static class LargeStateSuite
     private static void Measure(string phase, Action action)
     {
         GC.Collect();
-        File.WriteAllText("/proc/self/clear_refs", "5");
+        ChildProcess.ResetPeakMemory();
         var watch = Stopwatch.StartNew();
         action();
         watch.Stop();
         Report(phase + "s", watch.Elapsed.TotalSeconds);
-        Report(phase + "peak", Status("VmHWM"));
+        Report(phase + "peak", ChildProcess.PeakMemory());
     }
+
+    private static void Report(string key, double value) => ChildProcess.Report(key, value);
 
     // Weights-like values: 24 random bits each (xorshift32), uniform in [-1, 1): as incompressible as trained weights.
     private static float[] Generate(int count)
