@@ -10,6 +10,9 @@
 //                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
 //   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
 //                Ranking.Evaluate, and the span function's queries per second and allocations
+//   covariateshift  the paper's covariate-shift protocol on four bundled sets: logistic regression unweighted and
+//                weighted (KMM, domain classifier) against DW-GCS (0-1 and log loss), its bound, fit seconds
+//   covariateshift-scale  DW-GCS and the weights on synthetic 1k+1k, 10k+10k, 100k+100k rows: seconds, peak memory
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -25,6 +28,8 @@ var suites = new Dictionary<string, Action>
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
+    ["covariateshift"] = CovariateShiftSuite.Run,
+    ["covariateshift-scale"] = CovariateShiftSuite.RunScale,
 };
 if (suite == "all")
 {

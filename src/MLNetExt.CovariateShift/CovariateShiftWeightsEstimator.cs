@@ -124,7 +124,7 @@ public sealed class CovariateShiftWeightsEstimator : IEstimator<CovariateShiftWe
         public int NystromRank = DoubleWeightingDefaults.NystromRank;
 
         /// <summary>Relative tolerance of the weight problem's solver.</summary>
-        /// <value>Range (0, 0.1]. Default 1e-6.</value>
+        /// <value>Range (0, 0.1]. Default 1e-5 (see the trainer's option of the same name).</value>
         public double WeightTolerance = DoubleWeightingDefaults.WeightTolerance;
 
         /// <summary>Iteration limit of the weight problem's solver.</summary>

@@ -137,9 +137,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
     private const int ReduceBlockRows = 4096;
     private readonly float[] _z;
     private readonly double[] _partial;
-    private readonly float[] _accumulators;
     private readonly double[] _w;
-    private readonly float[] _wf;
 
     private NystromKernelOperator(float[] z, int size, int rank)
     {
@@ -148,9 +146,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
         Rank = rank;
         int blocks = (size + ReduceBlockRows - 1) / ReduceBlockRows;
         _partial = new double[blocks * rank];
-        _accumulators = new float[blocks * rank];
         _w = new double[rank];
-        _wf = new float[rank];
     }
 
     public int Size { get; }
@@ -272,30 +268,17 @@ internal sealed class NystromKernelOperator : IKernelOperator
         var input = x;
         int blocks = (n + ReduceBlockRows - 1) / ReduceBlockRows;
         var partial = _partial;
-        var accumulators = _accumulators;
         Array.Clear(partial);
-        Array.Clear(accumulators);
-        // w = Z' x: one partial sum per fixed block of rows, added in block order.
+        // w = Z' x in double: one partial sum per fixed block of rows, added in block order.
         Parallel.For(0, blocks, block =>
         {
-            var acc = accumulators.AsSpan(block * r, r);
             var sum = partial.AsSpan(block * r, r);
             int end = Math.Min(n, (block + 1) * ReduceBlockRows);
-            int inChunk = 0;
             for (int i = block * ReduceBlockRows; i < end; i++)
             {
-                Axpy((float)input[i], z.AsSpan((int)((long)i * r), r), acc);
-                // Flush to double every 64 rows to keep float rounding small.
-                if (++inChunk == 64)
-                {
-                    for (int a = 0; a < r; a++)
-                        sum[a] += acc[a];
-                    acc.Clear();
-                    inChunk = 0;
-                }
+                if (input[i] != 0)
+                    Axpy(input[i], z.AsSpan((int)((long)i * r), r), sum);
             }
-            for (int a = 0; a < r; a++)
-                sum[a] += acc[a];
         });
         var w = _w;
         Array.Clear(w);
@@ -304,51 +287,56 @@ internal sealed class NystromKernelOperator : IKernelOperator
             for (int a = 0; a < r; a++)
                 w[a] += partial[b * r + a];
         }
-        var wf = _wf;
-        for (int a = 0; a < r; a++)
-            wf[a] = (float)w[a];
         // y = Z w.
         Parallel.For(0, (n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
         {
             int end = Math.Min(n, (block + 1) * RbfKernel.BlockRows);
             for (int i = block * RbfKernel.BlockRows; i < end; i++)
-                result[i] = Dot(z.AsSpan((int)((long)i * r), r), wf);
+                result[i] = Dot(z.AsSpan((int)((long)i * r), r), w);
         });
     }
 
-    private static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y += a x, x widened from float to double.</summary>
+    private static void Axpy(double a, ReadOnlySpan<float> x, Span<double> y)
     {
         int j = 0;
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
         {
-            var va = new Vector<float>(a);
+            var va = new Vector<double>(a);
             var vx = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var vy = MemoryMarshal.Cast<double, Vector<double>>(y);
             for (int v = 0; v < vx.Length; v++)
-                vy[v] += va * vx[v];
+            {
+                Vector.Widen(vx[v], out var low, out var high);
+                vy[2 * v] += va * low;
+                vy[2 * v + 1] += va * high;
+            }
             j = vx.Length * Vector<float>.Count;
         }
         for (; j < x.Length; j++)
             y[j] += a * x[j];
     }
 
-    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    /// <summary>a . b with a widened from float to double.</summary>
+    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<double> b)
     {
         int j = 0;
         double sum = 0;
         if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
         {
-            var acc = Vector<float>.Zero;
+            var acc = Vector<double>.Zero;
             var va = MemoryMarshal.Cast<float, Vector<float>>(a);
-            var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
+            var vb = MemoryMarshal.Cast<double, Vector<double>>(b);
             for (int v = 0; v < va.Length; v++)
-                acc += va[v] * vb[v];
-            for (int k = 0; k < Vector<float>.Count; k++)
-                sum += acc[k];
+            {
+                Vector.Widen(va[v], out var low, out var high);
+                acc += low * vb[2 * v] + high * vb[2 * v + 1];
+            }
+            sum = Vector.Sum(acc);
             j = va.Length * Vector<float>.Count;
         }
         for (; j < a.Length; j++)
-            sum += (double)a[j] * b[j];
+            sum += a[j] * b[j];
         return sum;
     }
 }

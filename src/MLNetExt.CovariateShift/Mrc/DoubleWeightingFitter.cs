@@ -82,8 +82,8 @@ internal sealed record DoubleWeightingFit(FeatureMap Map, int Classes, PairKerne
 }
 
 /// <summary>
-/// DW-GCS (spec §1.9): for each D of the grid (ascending, each DW-KMM solve warm-started from the previous one), the
-/// weights, tau, lambda and the minimax risk classifier; keeps the D of the smallest bound R(U) (the paper's rule).
+/// DW-GCS (spec §1.9): for each D of the grid (ascending), the weights, tau, lambda and the minimax risk classifier;
+/// keeps the D of the smallest bound R(U) (the paper's rule).
 /// </summary>
 internal static class DoubleWeightingFitter
 {
@@ -100,16 +100,14 @@ internal static class DoubleWeightingFitter
         var kmm = new DoubleWeightingKmm(kernel.Operator, n, t, kernelSettings.B, kernelSettings.Tolerance, kernelSettings.MaximumIterations);
         var grid = settings.DCandidates.Order().ToArray();
         var candidates = new CandidateFit[grid.Length];
-        double[]? start = null;
-        double[]? muStart = null;
         channel?.StartProgress(grid.Length, "values of D", "bound");
         for (int g = 0; g < grid.Length; g++)
         {
+            // Every D starts from all weights 1 and mu = 0: DW-KMM's optimum is not unique when the samples can be matched
+            // exactly, and a cold start makes the model for a D the same whether it was fitted alone or in a grid.
             channel?.ThrowIfCanceled();
-            var weights = kmm.Solve(grid[g], start, channel);
-            start = [.. weights.Beta, .. weights.Alpha];
-            var fit = FitClassifier(psiTrain, n, m, labels, classes, psiTarget, t, weights, settings, muStart, channel);
-            muStart = fit.Mu;
+            var weights = kmm.Solve(grid[g], null, channel);
+            var fit = FitClassifier(psiTrain, n, m, labels, classes, psiTarget, t, weights, settings, null, channel);
             candidates[g] = new CandidateFit(weights, fit);
             channel?.Trace($"D = {grid[g]:G5}: DW-KMM {weights.Objective:G6} ({weights.Iterations} iterations{(weights.Converged ? "" : ", limit reached")}), " +
                 $"training ESS {KernelWeighting.EffectiveSampleSize(weights.Beta):0.0} of {n}, bound {fit.Bound:0.######}.");

@@ -59,6 +59,7 @@ internal static class ProximalGradient
                 y[i] = x[i] + momentum * (x[i] - xPrev[i]);
             double fy = problem.Smooth(y, gradient);
             double fNew;
+            int doublings = 0;
             while (true)
             {
                 for (int i = 0; i < size; i++)
@@ -72,7 +73,8 @@ internal static class ProximalGradient
                     linear += gradient[i] * diff;
                     quadratic += diff * diff;
                 }
-                if (fNew <= fy + linear + 0.5 * lipschitz * quadratic + 1e-13 * Math.Abs(fy) || !double.IsFinite(lipschitz))
+                if (quadratic == 0 || fNew <= fy + linear + 0.5 * lipschitz * quadratic + 1e-12 * Math.Max(Math.Abs(fy), Math.Abs(fNew))
+                    || ++doublings > 200)
                     break;
                 lipschitz *= 2;
             }

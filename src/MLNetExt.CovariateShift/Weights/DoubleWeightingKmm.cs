@@ -18,15 +18,19 @@ internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, doub
 /// (FISTA, Beck and Teboulle 2009) with exact projections, a backtracking check of the step size 1/L (L starts at
 /// twice the largest eigenvalue of S K S estimated by power iteration, S = diag(1/n, -1/t)), and a restart of the
 /// momentum whenever the objective would rise (O'Donoghue and Candès 2015), so the accepted objective never
-/// increases. One kernel product per iteration. It stops when the objective fell by less than <c>Tolerance</c>
-/// (relative) over each of <see cref="Patience"/> consecutive iterations, when it is 0, or after the iteration
-/// limit. It starts from beta = alpha = 1 (always feasible, and optimal when the two samples coincide) or from a
+/// increases. One kernel product per iteration. It stops when the objective fell by less than <c>Tolerance</c> x
+/// max(objective, 1e-4 x the unweighted objective) over each of <see cref="Patience"/> consecutive iterations, when it
+/// is below <see cref="MatchedFraction"/> x the unweighted objective (the samples are matched), or after the iteration limit. It starts from beta = alpha = 1 (always feasible, and optimal when the two samples coincide) or from a
 /// given point projected onto the set (warm start along a D grid).
 /// </summary>
 internal sealed class DoubleWeightingKmm
 {
     /// <summary>Consecutive small decreases required to stop.</summary>
     public const int Patience = 10;
+
+    /// <summary>The samples count as matched when the objective is below this fraction of the unweighted objective (the
+    /// remaining distance is then 1/1000 of the original one; the sampling error of the embeddings is far larger).</summary>
+    public const double MatchedFraction = 1e-6;
 
     private readonly IKernelOperator _kernel;
     private readonly int _n;
@@ -36,6 +40,7 @@ internal sealed class DoubleWeightingKmm
     private readonly int _maximumIterations;
     private readonly double[] _scaled;
     private double _lipschitz;
+    private double _reference = -1;
 
     public DoubleWeightingKmm(IKernelOperator kernel, int n, int t, double b, double tolerance, int maximumIterations)
     {
@@ -105,6 +110,15 @@ internal sealed class DoubleWeightingKmm
             start.CopyTo(z, 0);
         set.Project(z);
         var mz = new double[size];
+        if (_reference < 0)
+        {
+            // The unweighted objective (all weights 1): the scale below which progress no longer matters.
+            var ones = new double[size];
+            Array.Fill(ones, 1.0);
+            Multiply(ones, mz);
+            _reference = Math.Max(Dot(ones, mz), 0);
+        }
+        double floor = 1e-4 * _reference;
         Multiply(z, mz);
         double f = Dot(z, mz);
         var zPrev = (double[])z.Clone();
@@ -115,7 +129,7 @@ internal sealed class DoubleWeightingKmm
         var mzNew = new double[size];
         double tk = 1;
         int small = 0, iteration = 0;
-        bool converged = f <= 0;
+        bool converged = f <= MatchedFraction * _reference;
         while (!converged && iteration < _maximumIterations)
         {
             iteration++;
@@ -130,6 +144,7 @@ internal sealed class DoubleWeightingKmm
             }
             double fy = Dot(y, my);
             double fNew;
+            int doublings = 0;
             while (true)
             {
                 // Gradient 2 M y; step 1/L.
@@ -145,7 +160,10 @@ internal sealed class DoubleWeightingKmm
                     linear += 2 * my[i] * diff;
                     quadratic += diff * diff;
                 }
-                if (fNew <= fy + linear + 0.5 * lipschitz * quadratic + 1e-14 * Math.Abs(fy))
+                // Rounding: fy comes from a combination of two products, fNew from a fresh one, so allow a relative
+                // slack, and stop backtracking when the step has vanished.
+                if (quadratic == 0 || fNew <= fy + linear + 0.5 * lipschitz * quadratic + 1e-10 * Math.Max(Math.Abs(fy), Math.Abs(fNew))
+                    || ++doublings > 200)
                     break;
                 lipschitz *= 2;
             }
@@ -169,8 +187,8 @@ internal sealed class DoubleWeightingKmm
             double previous = f;
             f = fNew;
             tk = tNext;
-            small = decrease <= _tolerance * previous ? small + 1 : 0;
-            if (small >= Patience || f <= 0)
+            small = decrease <= _tolerance * Math.Max(previous, floor) ? small + 1 : 0;
+            if (small >= Patience || f <= MatchedFraction * _reference)
                 converged = true;
         }
         _lipschitz = lipschitz;

@@ -22,6 +22,7 @@ internal sealed class WeightSet
     private readonly double[] _sortedD;
     private readonly double[] _suffix;
     private readonly double[] _keys;
+    private bool _sorted;
 
     public WeightSet(int n, int t, double betaCap, double radius, double epsilon, bool betaFixed, bool alphaFixed)
     {
@@ -63,14 +64,9 @@ internal sealed class WeightSet
     {
         var b0 = z.AsSpan(0, _n);
         var a0 = z.AsSpan(_n, _t);
-        // Sort the target part once (the order of a0 + nu/t does not depend on nu).
-        if (!AlphaFixed)
-        {
-            for (int j = 0; j < _t; j++)
-                _order[j] = j;
-            a0.CopyTo(_keys);
-            Array.Sort(_keys, _order);
-        }
+        // The target part is sorted only if the ball constraint turns out to be active (the order of a0 + nu/t does not
+        // depend on nu, so once per projection).
+        _sorted = false;
         double g0 = Gap(b0, a0, 0);
         if (Math.Abs(g0) <= Epsilon)
         {
@@ -206,23 +202,34 @@ internal sealed class WeightSet
     /// </summary>
     private double BallScale(ReadOnlySpan<double> a0, double shift)
     {
-        // d in descending order = a0 in ascending order (precomputed _order).
-        int m = 0;
+        double r2 = Radius * Radius;
         double boxDistance = 0;
+        foreach (double a in a0)
+        {
+            double c = Math.Clamp(1 - a - shift, 0, 1);
+            boxDistance += c * c;
+        }
+        if (boxDistance <= r2)
+            return 1;
+        if (Radius <= 0)
+            return 0;
+        if (!_sorted)
+        {
+            for (int j = 0; j < _t; j++)
+                _order[j] = j;
+            a0.CopyTo(_keys);
+            Array.Sort(_keys, _order);
+            _sorted = true;
+        }
+        // d in descending order = a0 in ascending order.
+        int m = 0;
         for (int k = 0; k < _t; k++)
         {
             double d = 1 - a0[_order[k]] - shift;
             if (d <= 0)
                 break;
             _sortedD[m++] = d;
-            double c = Math.Min(d, 1);
-            boxDistance += c * c;
         }
-        double r2 = Radius * Radius;
-        if (boxDistance <= r2)
-            return 1;
-        if (Radius <= 0)
-            return 0;
         _suffix[m] = 0;
         for (int k = m - 1; k >= 0; k--)
             _suffix[k] = _suffix[k + 1] + _sortedD[k] * _sortedD[k];
