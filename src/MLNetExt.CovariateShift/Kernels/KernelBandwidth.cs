@@ -51,7 +51,7 @@ internal static class KernelBandwidth
         }
 
         var distances = new double[queries.Length];
-        Parallel.For(0, (queries.Length + 63) / 64, block =>
+        Blocks.For((queries.Length + 63) / 64, block =>
         {
             var buffer = new double[n - 1];
             int end = Math.Min(queries.Length, (block + 1) * 64);

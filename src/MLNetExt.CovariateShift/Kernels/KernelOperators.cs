@@ -46,7 +46,7 @@ internal static class RbfKernel
         int n = points.Count;
         var k = new double[(long)n * n];
         double scale = -1 / (2 * sigma * sigma);
-        Parallel.For(0, (n + BlockRows - 1) / BlockRows, block =>
+        Blocks.For((n + BlockRows - 1) / BlockRows, block =>
         {
             int end = Math.Min(n, (block + 1) * BlockRows);
             for (int i = block * BlockRows; i < end; i++)
@@ -98,7 +98,7 @@ internal sealed class DenseKernelOperator : IKernelOperator
     {
         int n = Size;
         var k = _k;
-        Parallel.For(0, (n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
+        Blocks.For((n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
         {
             int end = Math.Min(n, (block + 1) * RbfKernel.BlockRows);
             for (int i = block * RbfKernel.BlockRows; i < end; i++)
@@ -185,7 +185,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
 
         var z = new float[(long)n * rank];
         var landmarkRows = pivots.AsSpan(0, rank).ToArray();
-        Parallel.For(0, (n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
+        Blocks.For((n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
         {
             var kRow = new double[rank];
             int end = Math.Min(n, (block + 1) * RbfKernel.BlockRows);
@@ -270,7 +270,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
         var partial = _partial;
         Array.Clear(partial);
         // w = Z' x in double: one partial sum per fixed block of rows, added in block order.
-        Parallel.For(0, blocks, block =>
+        Blocks.For(blocks, block =>
         {
             var sum = partial.AsSpan(block * r, r);
             int end = Math.Min(n, (block + 1) * ReduceBlockRows);
@@ -288,7 +288,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
                 w[a] += partial[b * r + a];
         }
         // y = Z w.
-        Parallel.For(0, (n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
+        Blocks.For((n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
         {
             int end = Math.Min(n, (block + 1) * RbfKernel.BlockRows);
             for (int i = block * RbfKernel.BlockRows; i < end; i++)

@@ -1,3 +1,4 @@
+using MLNetExt.CovariateShift.Kernels;
 using MLNetExt.Numerics;
 using MLNetExt.Serialization;
 
@@ -116,7 +117,7 @@ internal sealed class FeatureMap
     {
         int m = Length;
         var result = new double[(long)rowCount * m];
-        Parallel.For(0, (rowCount + 255) / 256, block =>
+        Blocks.For((rowCount + 255) / 256, block =>
         {
             int end = Math.Min(rowCount, (block + 1) * 256);
             for (int i = block * 256; i < end; i++)

@@ -1,3 +1,4 @@
+using MLNetExt.CovariateShift.Kernels;
 using MLNetExt.Diagnostics;
 using MLNetExt.Numerics;
 
@@ -123,7 +124,7 @@ internal sealed class MinimaxRiskProblem : IProximalProblem
         bool withGradient = gradient is not null;
         if (withGradient)
             Array.Clear(_blockGradients);
-        Parallel.For(0, design.BlockCount, block =>
+        Blocks.For(design.BlockCount, block =>
         {
             var scratch = _scratch[block];
             var v = scratch.AsSpan(0, k);
@@ -209,7 +210,7 @@ internal sealed class MinimaxRiskProblem : IProximalProblem
     {
         var design = _design;
         int k = design.Classes;
-        Parallel.For(0, design.BlockCount, block =>
+        Blocks.For(design.BlockCount, block =>
         {
             var scratch = _scratch[block];
             var v = scratch.AsSpan(0, k);
@@ -272,7 +273,7 @@ internal sealed class ConfidenceProblem : IProximalProblem
         var design = _design;
         int k = design.Classes, dimension = design.Dimension;
         Array.Clear(_blockSums);
-        Parallel.For(0, design.BlockCount, block =>
+        Blocks.For(design.BlockCount, block =>
         {
             var sums = _blockSums.AsSpan(block * dimension, dimension);
             int end = Math.Min(design.Rows, (block + 1) * TargetDesign.BlockRows);
@@ -304,7 +305,7 @@ internal sealed class ConfidenceProblem : IProximalProblem
             var design = _design;
             int k = design.Classes, m = design.Length;
             double inverse = 1.0 / design.Rows;
-            Parallel.For(0, design.BlockCount, block =>
+            Blocks.For(design.BlockCount, block =>
             {
                 int end = Math.Min(design.Rows, (block + 1) * TargetDesign.BlockRows);
                 for (int j = block * TargetDesign.BlockRows; j < end; j++)
@@ -331,7 +332,7 @@ internal sealed class ConfidenceProblem : IProximalProblem
         var design = _design;
         int k = design.Classes;
         Array.Copy(v, result, v.Length);
-        Parallel.For(0, design.BlockCount, block =>
+        Blocks.For(design.BlockCount, block =>
         {
             var scratch = _scratch[block];
             int end = Math.Min(design.Rows, (block + 1) * TargetDesign.BlockRows);
