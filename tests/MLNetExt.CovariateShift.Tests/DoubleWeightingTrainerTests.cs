@@ -17,14 +17,15 @@ public sealed class DoubleWeightingTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var (train, target, split) = ShiftData.Diabetes(ml);
-        var model = ml.BinaryClassification.Trainers.DoubleWeightingMinimaxRisk(target).Fit(train);
+        var model = ml.BinaryClassification.Trainers.DoubleWeightingMinimaxRisk(target,
+            new DoubleWeightingMinimaxRiskBinaryTrainer.Options { DCandidates = [1, 2.7777778, 11.111111] }).Fit(train);
         var scored = model.Transform(target);
         var metrics = ml.BinaryClassification.Evaluate(scored);
         Assert.IsTrue(metrics.Accuracy > 0.65, $"accuracy {metrics.Accuracy}");
         Assert.IsTrue(double.IsFinite(metrics.LogLoss) || double.IsPositiveInfinity(metrics.LogLoss));
 
         var p = model.Model;
-        Assert.AreEqual(10, p.CandidateD.Count, "the paper's grid");
+        CollectionAssert.AreEqual(new[] { 1, 2.7777778, 11.111111 }, p.CandidateD.ToArray());
         Assert.AreEqual(p.CandidateBounds.Min(), p.UpperBound, "D is chosen by the smallest bound");
         Assert.AreEqual(p.CandidateD[p.CandidateBounds.ToList().IndexOf(p.UpperBound)], p.ChosenD);
         Assert.AreEqual(split.TrainRows, p.TrainingWeights.Count);
@@ -106,12 +107,12 @@ public sealed class DoubleWeightingTrainerTests
     {
         var (train, target, _) = ShiftData.Diabetes(new MLContext(seed: 1));
         DoubleWeightingMinimaxRiskModelParameters Fit(int seed) => new MLContext(seed: 1).BinaryClassification.Trainers.DoubleWeightingMinimaxRisk(target,
-            new DoubleWeightingMinimaxRiskBinaryTrainer.Options { D = 4, FeatureMap = FeatureMapKind.RandomFourier, RandomFourierComponents = 100, Loss = MinimaxRiskLoss.Log, Seed = seed })
+            new DoubleWeightingMinimaxRiskBinaryTrainer.Options { D = 4, FeatureMap = FeatureMapKind.RandomFourier, RandomFourierComponents = 30, Loss = MinimaxRiskLoss.Log, Seed = seed })
             .Fit(train).Model;
         var a = Fit(7);
         var b = Fit(7);
         var c = Fit(8);
-        Assert.AreEqual(101, a.FeatureMapLength, "intercept + 50 cosines + 50 sines");
+        Assert.AreEqual(31, a.FeatureMapLength, "intercept + 15 cosines + 15 sines");
         CollectionAssert.AreEqual(a.Parameters.ToArray(), b.Parameters.ToArray());
         CollectionAssert.AreNotEqual(a.Parameters.ToArray(), c.Parameters.ToArray());
         Assert.IsTrue(a.UpperBound < Math.Log(2), $"log-loss bound {a.UpperBound} below the uniform rule's ln 2");

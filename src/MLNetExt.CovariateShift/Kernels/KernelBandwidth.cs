@@ -7,8 +7,8 @@ namespace MLNetExt.CovariateShift.Kernels;
 /// nonlinear maps and circulant extensions"): the mean, over query rows, of the Euclidean distance to the 50th nearest
 /// other row of the pooled training and target rows (the farthest other row when there are 51 rows or fewer).
 /// Every row is a query when there are at most <see cref="ExactQueryRows"/> rows; above that, a seeded sample of
-/// <see cref="SampledQueryRows"/> query rows is measured against all rows (MRCpy's docstring describes 1,000 sampled
-/// rows; its code uses all rows).
+/// <see cref="SampledQueryRows"/> query rows is measured against all rows (as MRCpy's docstring describes: 1,000
+/// sampled rows; its code uses all rows).
 /// </summary>
 internal static class KernelBandwidth
 {
@@ -19,7 +19,7 @@ internal static class KernelBandwidth
     public const int ExactQueryRows = 5000;
 
     /// <summary>Query rows sampled above <see cref="ExactQueryRows"/>.</summary>
-    public const int SampledQueryRows = 2000;
+    public const int SampledQueryRows = 1000;
 
     /// <summary>The rule's width; 0 when the neighbour of every query row is at distance 0.</summary>
     public static double MeanNeighbourDistance(PointSet points, int seed)

@@ -196,12 +196,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
                     kRow[a] = Math.Exp(scale * RbfKernel.SquaredDistance(xi, points.Row(chosen[landmarkRows[a]])));
                 // Forward substitution L w = k (L is rank x rank lower triangular in pivot order).
                 for (int a = 0; a < rank; a++)
-                {
-                    double s = kRow[a];
-                    for (int b = 0; b < a; b++)
-                        s -= l[a * rank + b] * kRow[b];
-                    kRow[a] = s / l[a * rank + a];
-                }
+                    kRow[a] = (kRow[a] - DenseKernelOperator.Dot(l.AsSpan(a * rank, a), kRow.AsSpan(0, a))) / l[a * rank + a];
                 var row = z.AsSpan((int)((long)i * rank), rank);
                 for (int a = 0; a < rank; a++)
                     row[a] = (float)kRow[a];
