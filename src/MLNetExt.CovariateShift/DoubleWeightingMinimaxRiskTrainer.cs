@@ -34,7 +34,7 @@ public abstract class DoubleWeightingMinimaxRiskOptionsBase : TrainerOptionsBase
     /// measured with it).</value>
     public bool FitIntercept = DoubleWeightingDefaults.FitIntercept;
 
-    /// <summary>The number D of random Fourier features (D / 2 frequencies, a cosine and a sine each).</summary>
+    /// <summary>The number of random Fourier features (half as many frequencies, a cosine and a sine each; not the double-weighting D).</summary>
     /// <value>Range [2, 100000], even. Default 600, as MRCpy's <c>RandomFourierPhi</c>.</value>
     public int RandomFourierComponents = DoubleWeightingDefaults.RandomFourierComponents;
 
