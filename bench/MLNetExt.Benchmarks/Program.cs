@@ -13,12 +13,27 @@
 //   covariateshift  the paper's covariate-shift protocol on four bundled sets: logistic regression unweighted and
 //                weighted (KMM, domain classifier) against DW-GCS (0-1 and log loss), its bound, fit seconds
 //   covariateshift-scale  DW-GCS and the weights on synthetic 1k+1k, 10k+10k, 100k+100k rows: seconds, peak memory
+//   ranking      boosted rankers (ours, ML.NET LightGbm, ML.NET FastTree) at equal settings on the LTR sample and a
+//                generated MSLR-shaped set of 1,000 and 10,000 queries: NDCG@k, fit seconds, s/tree, peak memory, each
+//                fit in a fresh process (runs default to 1 here: a 10,000-query fit takes about a minute)
+//   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
+//                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
+//   neural-loss  NeuralNDCG's forward and backward on one minibatch of 64 lists of 150, and its parts
 //   all          every suite
 using MLNetExt.Benchmarks;
 
 string suite = args.Length > 0 ? args[0] : "all";
-if (args.Length > 1)
+if (suite == "neural")
+{
+    if (args.Length > 1)
+        NeuralRankingSuite.LtrEpochs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+    if (args.Length > 2)
+        NeuralRankingSuite.SyntheticEpochs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+}
+else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+else if (suite == "ranking")
+    Harness.Runs = 1;
 Console.WriteLine($"MLNetExt benchmarks, suite '{suite}', {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 var suites = new Dictionary<string, Action>
 {
@@ -30,6 +45,9 @@ var suites = new Dictionary<string, Action>
     ["rankeval"] = RankingEvaluationSuite.Run,
     ["covariateshift"] = CovariateShiftSuite.Run,
     ["covariateshift-scale"] = CovariateShiftSuite.RunScale,
+    ["ranking"] = RankingSuite.Run,
+    ["neural"] = NeuralRankingSuite.Run,
+    ["neural-loss"] = NeuralLossProfile.Run,
 };
 if (suite == "all")
 {

@@ -34,10 +34,11 @@ internal sealed record TrainingContext(ComponentChannel Channel, int Seed, IData
 /// <see cref="GetOutputSchema"/> and in <c>Fit</c> with ML.NET's wording, and offers ML.NET's
 /// <c>Fit(trainData, validationData)</c> form. Not meant to be derived from outside MLNetExt.
 /// </summary>
-/// <typeparam name="TTransformer">The transformer the trainer returns.</typeparam>
+/// <typeparam name="TTransformer">The transformer the trainer returns: a <see cref="TrainedModelTransformer{TModel}"/>
+/// (row to row), or a transformer of the trainer's own package that maps whole groups (listwise neural rankers).</typeparam>
 /// <typeparam name="TModel">The model parameters in it.</typeparam>
 public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransformer>
-    where TTransformer : TrainedModelTransformer<TModel>
+    where TTransformer : class, ITransformer
     where TModel : class
 {
     private readonly IHostEnvironment _env;
@@ -122,7 +123,8 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
         return new SchemaShape(inputSchema.Where(c => !outputs.Any(o => o.Name == c.Name)).Concat(outputs));
     }
 
-    private IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
+    /// <summary>The output columns the task writes (a trainer with more outputs, such as a ranker's Probability, adds them).</summary>
+    private protected virtual IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
     {
         var scalar = SchemaShape.Column.VectorKind.Scalar;
         switch (_task)
