@@ -145,6 +145,7 @@ internal static class DoubleWeightingFitter
         }
         var (mu, bound, iterations) = MinimaxRiskSolver.Classifier(design, tau, lambda, settings.Loss, settings.SolverTolerance,
             settings.SolverMaximumIterations, muStart, channel);
+        channel?.Trace($"D = {weights.D:G5}: |lambda|_1 = {lambda.Sum():G6} over {lambda.Length} components, classifier {iterations} iterations.");
         return new MinimaxRiskFit(tau, lambda, mu, bound, iterations);
     }
 

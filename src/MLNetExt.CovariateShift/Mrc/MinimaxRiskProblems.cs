@@ -384,7 +384,8 @@ internal static class MinimaxRiskSolver
         {
             problem.Epsilon = eps;
             double lipschitz = lipschitzPerEpsilon / eps;
-            ProximalGradient.Minimize(problem, q, ref lipschitz, tolerance, eps, maximumIterations, channel);
+            var stage = ProximalGradient.Minimize(problem, q, ref lipschitz, tolerance, eps, maximumIterations, channel);
+            channel?.Trace($"lambda stage eps {eps:G3}: {stage.Iterations} iterations{(stage.Converged ? "" : " (limit)")}, value {stage.Value:G6}.");
             // Stop refining once the residual is already below the smoothing width everywhere.
             problem.Expectation(q, expectation);
             double worst = 0;
