@@ -13,6 +13,8 @@
 //   covariateshift  the paper's covariate-shift protocol on four bundled sets: logistic regression unweighted and
 //                weighted (KMM, domain classifier) against DW-GCS (0-1 and log loss), its bound, fit seconds
 //   covariateshift-scale  DW-GCS and the weights on synthetic 1k+1k, 10k+10k, 100k+100k rows: seconds, peak memory
+//   riskscores   integer risk scores: 5-fold CV of Fast and Certified mode, FasterRisk beside them on the same folds
+//                (MLNETEXT_FASTERRISK=<its src folder>), a rounded L1-logistic baseline; proofs of the golden optima
 //   ranking      boosted rankers (ours, ML.NET LightGbm, ML.NET FastTree) at equal settings on the LTR sample and a
 //                generated MSLR-shaped set of 1,000 and 10,000 queries: NDCG@k, fit seconds, s/tree, peak memory, each
 //                fit in a fresh process (runs default to 1 here: a 10,000-query fit takes about a minute)
@@ -45,6 +47,7 @@ var suites = new Dictionary<string, Action>
     ["rankeval"] = RankingEvaluationSuite.Run,
     ["covariateshift"] = CovariateShiftSuite.Run,
     ["covariateshift-scale"] = CovariateShiftSuite.RunScale,
+    ["riskscores"] = RiskScoreSuite.Run,
     ["ranking"] = RankingSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,
