@@ -109,11 +109,9 @@ internal sealed class TorchTrainingLoop
         Guard.Argument(unitCount > 0, nameof(unitCount), "The loop needs at least one unit to train on.");
         var s = _settings;
         var parameters = module.parameters().Where(p => p.requires_grad).ToArray();
-        optim.Optimizer optimizer = s.Optimizer == TorchOptimizer.AdamW
-            ? optim.AdamW(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay)
-            : optim.Adam(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay);
-        using var optimizerScope = optimizer as IDisposable;
-        var scheduler = s.LearningRateStepSize > 0 ? optim.lr_scheduler.StepLR(optimizer, s.LearningRateStepSize, s.LearningRateDecay) : null;
+        // Our Adam (bitwise TorchSharp's), whose numbers stay alive through each native call (see TorchAdam), and StepLR
+        // as TorchSharp's: the rate is multiplied by the decay after every LearningRateStepSize-th epoch.
+        using var optimizer = new TorchAdam(parameters, s.LearningRate, s.WeightDecay, decoupled: s.Optimizer == TorchOptimizer.AdamW);
 
         var losses = new List<double>();
         var metrics = new List<double>();
@@ -138,7 +136,7 @@ internal sealed class TorchTrainingLoop
                 int count = Math.Min(s.BatchSize, unitCount - start);
                 var batch = order.AsSpan(start, count).ToArray();
                 using var step = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGradients();
                 var loss = batchLoss(batch);
                 double value = loss.ToDouble();
                 if (!double.IsFinite(value))
@@ -152,11 +150,12 @@ internal sealed class TorchTrainingLoop
                     loss.backward();
                     if (s.GradientClipNorm is { } clip)
                         nn.utils.clip_grad_norm_(parameters, clip);
-                    optimizer.step();
+                    optimizer.Step();
                 }
                 lossSum += value * count;
             }
-            scheduler?.step();
+            if (s.LearningRateStepSize > 0 && (epoch + 1) % s.LearningRateStepSize == 0)
+                optimizer.LearningRate *= s.LearningRateDecay;
             double epochLoss = lossSum / unitCount;
             losses.Add(epochLoss);
             double metric = double.NaN;
