@@ -13,6 +13,9 @@
 //                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
 //   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
 //                Ranking.Evaluate, and the span function's queries per second and allocations
+//   covariateshift  the paper's covariate-shift protocol on four bundled sets: logistic regression unweighted and
+//                weighted (KMM, domain classifier) against DW-GCS (0-1 and log loss), its bound, fit seconds
+//   covariateshift-scale  DW-GCS and the weights on synthetic 1k+1k, 10k+10k, 100k+100k rows: seconds, peak memory
 //   riskscores   integer risk scores: 5-fold CV of Fast and Certified mode, FasterRisk beside them on the same folds
 //                (MLNETEXT_FASTERRISK=<its src folder>), a rounded L1-logistic baseline; proofs of the golden optima
 //   ranking      boosted rankers (ours, ML.NET LightGbm, ML.NET FastTree) at equal settings on the LTR sample and a
@@ -46,6 +49,8 @@ var suites = new Dictionary<string, Action>
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
+    ["covariateshift"] = CovariateShiftSuite.Run,
+    ["covariateshift-scale"] = CovariateShiftSuite.RunScale,
     ["riskscores"] = RiskScoreSuite.Run,
     ["ranking"] = RankingSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,

@@ -1,0 +1,248 @@
+namespace MLNetExt.CovariateShift.Weights;
+
+/// <summary>
+/// The feasible set of the DW-KMM problem (spec §1.4) and its exact Euclidean projection:
+/// <code>
+/// 0 &lt;= beta_i &lt;= BetaCap                    (i = 1..n)     BetaCap = B / sqrt(D)
+/// 0 &lt;= alpha_j &lt;= 1,  |alpha - 1|_2 &lt;= Radius (j = 1..t)     Radius  = (1 - 1/sqrt(D)) sqrt(t)
+/// |mean(beta) - mean(alpha)| &lt;= Epsilon                       Epsilon = 1 - 1/sqrt(n)
+/// </code>
+/// with beta fixed at 1 (<see cref="BetaFixed"/>, D = infinity) or alpha fixed at 1 (<see cref="AlphaFixed"/>, D = 1).
+/// The projection introduces a multiplier nu for the slab: beta(nu) = clamp(b - nu/n, 0, cap), alpha(nu) = the
+/// projection of a + nu/t onto box ∩ ball, and mean(beta(nu)) - mean(alpha(nu)) is non-increasing in nu, so nu is
+/// found by bisection when the slab is violated at nu = 0. The box ∩ ball projection is exact too: with multiplier
+/// theta for the ball, alpha_i = clamp(1 + (a_i - 1) s, 0, 1), s = 1/(1 + theta), and |alpha - 1|^2 = sum min(d_i s, 1)^2
+/// (d_i = 1 - a_i &gt; 0) is piecewise quadratic in s, solved after sorting the d_i once per projection.
+/// </summary>
+internal sealed class WeightSet
+{
+    private readonly int _n;
+    private readonly int _t;
+    private readonly int[] _order;     // target indices by a0 ascending (d descending), reused per projection
+    private readonly double[] _sortedD;
+    private readonly double[] _suffix;
+    private readonly double[] _keys;
+    private bool _sorted;
+
+    public WeightSet(int n, int t, double betaCap, double radius, double epsilon, bool betaFixed, bool alphaFixed)
+    {
+        _n = n;
+        _t = t;
+        BetaCap = betaCap;
+        Radius = radius;
+        Epsilon = epsilon;
+        BetaFixed = betaFixed;
+        AlphaFixed = alphaFixed;
+        _order = new int[t];
+        _sortedD = new double[t];
+        _suffix = new double[t + 1];
+        _keys = new double[t];
+    }
+
+    /// <summary>The set for a given D and B (the spec's special cases at D = 1 and D = infinity).</summary>
+    public static WeightSet ForD(int n, int t, double d, double b)
+    {
+        if (double.IsPositiveInfinity(d))
+            return new WeightSet(n, t, 1, Math.Sqrt(t), 1 - 1 / Math.Sqrt(t), betaFixed: true, alphaFixed: false);
+        double rootD = Math.Sqrt(d);
+        bool alphaFixed = d == 1;
+        return new WeightSet(n, t, b / rootD, (1 - 1 / rootD) * Math.Sqrt(t), 1 - 1 / Math.Sqrt(n), betaFixed: false, alphaFixed);
+    }
+
+    public double BetaCap { get; }
+
+    public double Radius { get; }
+
+    public double Epsilon { get; }
+
+    public bool BetaFixed { get; }
+
+    public bool AlphaFixed { get; }
+
+    /// <summary>Projects z = (beta, alpha) (length n + t) onto the set, in place.</summary>
+    public void Project(double[] z)
+    {
+        var b0 = z.AsSpan(0, _n);
+        var a0 = z.AsSpan(_n, _t);
+        // The target part is sorted only if the ball constraint turns out to be active (the order of a0 + nu/t does not
+        // depend on nu, so once per projection).
+        _sorted = false;
+        double g0 = Gap(b0, a0, 0);
+        if (Math.Abs(g0) <= Epsilon)
+        {
+            Commit(z, 0);
+            return;
+        }
+        double target = g0 > Epsilon ? Epsilon : -Epsilon;
+        double lo, hi;
+        if (g0 > Epsilon)
+        {
+            lo = 0;
+            hi = _n * Math.Max(MaxOf(b0), 0) + _t * Math.Max(MaxOf(a0, negate: true) + 1, 0) + 1;
+        }
+        else
+        {
+            hi = 0;
+            lo = -(_n * Math.Max(BetaCap - MinOf(b0), 0) + _t * Math.Max(MaxOf(a0), 0) + 1);
+        }
+        for (int iteration = 0; iteration < 200; iteration++)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (mid == lo || mid == hi)
+                break;
+            if (Gap(b0, a0, mid) > target)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        // The gap is non-increasing in nu: hi satisfies gap <= target; lo satisfies gap >= target. Take the side that
+        // keeps the point inside the slab.
+        Commit(z, g0 > Epsilon ? hi : lo);
+    }
+
+    /// <summary>Whether (beta, alpha) satisfies every constraint within <paramref name="tolerance"/>.</summary>
+    public bool Contains(ReadOnlySpan<double> z, double tolerance)
+    {
+        var beta = z[.._n];
+        var alpha = z[_n..];
+        double sumB = 0, sumA = 0, ball = 0;
+        foreach (double b in beta)
+        {
+            if (b < -tolerance || b > BetaCap + tolerance || (BetaFixed && Math.Abs(b - 1) > tolerance))
+                return false;
+            sumB += b;
+        }
+        foreach (double a in alpha)
+        {
+            if (a < -tolerance || a > 1 + tolerance || (AlphaFixed && Math.Abs(a - 1) > tolerance))
+                return false;
+            sumA += a;
+            ball += (a - 1) * (a - 1);
+        }
+        return Math.Abs(sumB / _n - sumA / _t) <= Epsilon + tolerance && Math.Sqrt(ball) <= Radius + tolerance;
+    }
+
+    private static double MaxOf(ReadOnlySpan<double> v, bool negate = false)
+    {
+        double m = double.NegativeInfinity;
+        foreach (double x in v)
+            m = Math.Max(m, negate ? -x : x);
+        return m;
+    }
+
+    private static double MinOf(ReadOnlySpan<double> v)
+    {
+        double m = double.PositiveInfinity;
+        foreach (double x in v)
+            m = Math.Min(m, x);
+        return m;
+    }
+
+    private double Gap(ReadOnlySpan<double> b0, ReadOnlySpan<double> a0, double nu)
+    {
+        double sumB = 0;
+        if (BetaFixed)
+        {
+            sumB = _n;
+        }
+        else
+        {
+            double shift = nu / _n;
+            foreach (double b in b0)
+                sumB += Math.Clamp(b - shift, 0, BetaCap);
+        }
+        double sumA = AlphaFixed ? _t : AlphaSum(a0, nu / _t);
+        return sumB / _n - sumA / _t;
+    }
+
+    private void Commit(double[] z, double nu)
+    {
+        var b = z.AsSpan(0, _n);
+        if (BetaFixed)
+        {
+            b.Fill(1);
+        }
+        else
+        {
+            double shift = nu / _n;
+            for (int i = 0; i < _n; i++)
+                b[i] = Math.Clamp(b[i] - shift, 0, BetaCap);
+        }
+        var a = z.AsSpan(_n, _t);
+        if (AlphaFixed)
+        {
+            a.Fill(1);
+            return;
+        }
+        double s = BallScale(a, nu / _t);
+        double shiftA = nu / _t;
+        for (int j = 0; j < _t; j++)
+        {
+            double value = a[j] + shiftA;
+            a[j] = value >= 1 ? 1 : 1 - Math.Min((1 - value) * s, 1);
+        }
+    }
+
+    /// <summary>Sum of the box ∩ ball projection of a + shift.</summary>
+    private double AlphaSum(ReadOnlySpan<double> a0, double shift)
+    {
+        double s = BallScale(a0, shift);
+        double sum = 0;
+        foreach (double a in a0)
+        {
+            double value = a + shift;
+            sum += value >= 1 ? 1 : 1 - Math.Min((1 - value) * s, 1);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// The scale s in (0, 1] of the box ∩ ball projection of a + shift: 1 when the box projection is inside the ball,
+    /// else the s with sum_i min(d_i s, 1)^2 = Radius^2 (d_i = 1 - a_i - shift over d_i &gt; 0).
+    /// </summary>
+    private double BallScale(ReadOnlySpan<double> a0, double shift)
+    {
+        double r2 = Radius * Radius;
+        double boxDistance = 0;
+        foreach (double a in a0)
+        {
+            double c = Math.Clamp(1 - a - shift, 0, 1);
+            boxDistance += c * c;
+        }
+        if (boxDistance <= r2)
+            return 1;
+        if (Radius <= 0)
+            return 0;
+        if (!_sorted)
+        {
+            for (int j = 0; j < _t; j++)
+                _order[j] = j;
+            a0.CopyTo(_keys);
+            Array.Sort(_keys, _order);
+            _sorted = true;
+        }
+        // d in descending order = a0 in ascending order.
+        int m = 0;
+        for (int k = 0; k < _t; k++)
+        {
+            double d = 1 - a0[_order[k]] - shift;
+            if (d <= 0)
+                break;
+            _sortedD[m++] = d;
+        }
+        _suffix[m] = 0;
+        for (int k = m - 1; k >= 0; k--)
+            _suffix[k] = _suffix[k + 1] + _sortedD[k] * _sortedD[k];
+        // k entries saturated (the k largest d): k + s^2 * suffix[k] = r2, with d_k s < 1 for the first unsaturated one.
+        for (int k = 0; k < m; k++)
+        {
+            if (r2 < k)
+                break;
+            double s = Math.Sqrt((r2 - k) / _suffix[k]);
+            if (_sortedD[k] * s <= 1)
+                return s;
+        }
+        // Every entry saturated would give m > r2 (box distance), which was excluded above.
+        return Math.Sqrt(Math.Max(0, r2 - (m - 1)) / _suffix[m - 1]);
+    }
+}
