@@ -13,13 +13,13 @@ public sealed class ScorePruningTests
         public float Score { get; set; }
 
         [KeyType(3)]
-        public uint Label { get; set; }
+        public uint Label { get; set; }                            // LoadFromEnumerable: 0-based class (key value Label + 1)
 
         public int Id { get; set; }
     }
 
     private static IDataView Data(MLContext mlContext, double[] scores, uint[]? labels = null)
-        => mlContext.Data.LoadFromEnumerable(scores.Select((s, i) => new Row { Score = (float)s, Label = labels?[i] ?? 1, Id = i }).ToArray());
+        => mlContext.Data.LoadFromEnumerable(scores.Select((s, i) => new Row { Score = (float)s, Label = labels?[i] ?? 0, Id = i }).ToArray());
 
     private static int[] Ids(IDataView data) => data.GetColumn<int>("Id").ToArray();
 
@@ -124,7 +124,7 @@ public sealed class ScorePruningTests
     {
         var mlContext = new MLContext(seed: 1);
         double[] scores = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.91, 0.92, 0.93, 0.94];
-        uint[] labels = [1, 1, 1, 1, 1, 1, 2, 2, 2, 2];
+        uint[] labels = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
         var pruned = mlContext.Data.PruneByScore(Data(mlContext, scores, labels), "Score", keepFraction: 0.5, classBalanced: true);
         CollectionAssert.AreEqual(new[] { 3, 4, 5, 8, 9 }, Ids(pruned));
     }
