@@ -13,6 +13,8 @@
 //   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
 //                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
 //   neural-loss  NeuralNDCG's forward and backward on one minibatch of 64 lists of 150, and its parts
+//   pruning      EL2N / GraNd / random data pruning on letter-recognition: LightGbm and MLP test accuracy at 10-70 % pruned,
+//                label-noise detection, scoring seconds per 10,000 rows (pruning [seeds], default 3)
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -24,6 +26,8 @@ if (suite == "neural")
     if (args.Length > 2)
         NeuralRankingSuite.SyntheticEpochs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 }
+else if (suite == "pruning" && args.Length > 1)
+    PruningSuite.Seeds = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 Console.WriteLine($"MLNetExt benchmarks, suite '{suite}', {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -37,6 +41,7 @@ var suites = new Dictionary<string, Action>
     ["rankeval"] = RankingEvaluationSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,
+    ["pruning"] = PruningSuite.Run,
 };
 if (suite == "all")
 {
