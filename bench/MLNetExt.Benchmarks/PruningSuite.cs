@@ -17,7 +17,8 @@ namespace MLNetExt.Benchmarks;
 /// at each pruning level, against the full data. Then label noise: 10 % of the training labels moved to another class
 /// at random; the share of flipped rows among the top EL2N decile, and the accuracy of both learners on the noisy data,
 /// on the noisy data without its top-EL2N decile, and on the clean data. Scoring seconds per 10,000 rows.
-/// Arguments: <c>pruning [seeds]</c> (default 3).
+/// Arguments: <c>pruning [seeds] [fractions|none] [nonoise]</c> (default 3 seeds; fractions pruned, comma-separated, default
+/// 0.1,...,0.7, or none; nonoise skips the label-noise part).
 /// </summary>
 internal static class PruningSuite
 {
@@ -28,6 +29,12 @@ internal static class PruningSuite
     public static int Seeds { get; set; } = 3;
 
     public static double[] PruneFractions { get; set; } = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
+
+    /// <summary>Whether the label-noise part runs (after the pruning table).</summary>
+    public static bool LabelNoiseEnabled { get; set; } = true;
+
+    /// <summary>The MLP learner's epochs on the full training data; on fewer rows it trains as many minibatch steps (more epochs).</summary>
+    private const int MlpEpochs = 40;
 
     /// <summary>libtorch and LightGBM threads (1: figures that do not depend on how busy the shared cores are).</summary>
     public static int Threads { get; set; } = 1;
@@ -60,7 +67,7 @@ internal static class PruningSuite
         var accuracy = new Dictionary<(string Learner, string Method, double Fraction), List<double>>();
         var scoringSeconds = new List<double>();
         var transformSeconds = new List<double>();
-        for (int seed = 1; seed <= Seeds; seed++)
+        for (int seed = 1; seed <= Seeds && PruneFractions.Length > 0; seed++)
         {
             var trainView = View(mlContext, train, null);
             var watch = Stopwatch.StartNew();
@@ -77,7 +84,7 @@ internal static class PruningSuite
                 ["GraNd"] = graNdModel.TrainingGraNd!.ToArray(),
                 ["GraNd@0"] = el2nModel.TrainingGraNd!.ToArray(),
             };
-            Record(accuracy, "full", 0, Evaluate(mlContext, train, test, testView, seed));
+            Record(accuracy, "full", 0, FullAccuracy[seed] = Evaluate(mlContext, train, test, testView, seed));
             foreach (double fraction in PruneFractions)
             {
                 foreach (string method in Methods)
@@ -88,14 +95,21 @@ internal static class PruningSuite
                 Console.Error.WriteLine($"seed {seed}: {fraction:P0} pruned done");
             }
         }
-        PrintAccuracy(accuracy, train.Count);
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        if (PruneFractions.Length > 0)
+        {
+            PrintAccuracy(accuracy, train.Count);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Scoring (fit: 5 proxies x 10 epochs of a 64-unit MLP, then every training row): median {Median(scoringSeconds):0.00} s for {train.Count} rows = " +
             $"{Median(scoringSeconds) / train.Count * 10_000:0.00} s per 10,000 rows; scoring alone with the fitted proxies (Transform): " +
             $"{Median(transformSeconds) / train.Count * 10_000:0.000} s per 10,000 rows"));
-        LabelNoise(mlContext, train, test, testView);
+        }
+        if (LabelNoiseEnabled)
+            LabelNoise(mlContext, train, test, testView);
     }
+
+    /// <summary>Full-data accuracy per seed, measured once and reused by the label-noise part.</summary>
+    private static readonly Dictionary<int, (double LightGbm, double Mlp)> FullAccuracy = [];
 
     private static ExampleDifficultyTransformer Score(MLContext mlContext, IDataView train, int seed, int? graNdEpoch)
         => mlContext.Transforms.ScoreExampleDifficulty(new ExampleDifficultyEstimator.Options
@@ -131,6 +145,7 @@ internal static class PruningSuite
     /// <summary>Test accuracy (percent) of LightGbm and of the MLP trained on <paramref name="train"/>.</summary>
     private static (double LightGbm, double Mlp) Evaluate(MLContext mlContext, Split train, Split test, IDataView testView, int seed)
     {
+        var watch = Stopwatch.StartNew();
         var lightGbm = mlContext.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
         {
             NumberOfThreads = Threads,
@@ -138,20 +153,30 @@ internal static class PruningSuite
         }).Fit(View(mlContext, train, null));
         var predicted = lightGbm.Transform(testView).GetColumn<uint>("PredictedLabel").ToArray();
         double gbm = 100.0 * predicted.Where((p, i) => p - 1 == test.Labels[i]).Count() / test.Count;
-        return (gbm, Mlp(train, test, seed));
+        double gbmSeconds = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        double mlp = Mlp(train, test, seed);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {train.Count} rows: LightGbm {gbm:0.00} % ({gbmSeconds:0.0} s), MLP {mlp:0.00} % ({watch.Elapsed.TotalSeconds:0.0} s)"));
+        return (gbm, mlp);
     }
 
-    /// <summary>The MLP learner: 16-128-26 ReLU, Adam 1e-3, batches of 128, 40 epochs, standardised features, MLNetExt's TorchSharp loop.</summary>
+    /// <summary>
+    /// The MLP learner: 16-128-26 ReLU, Adam 1e-3, batches of 128, standardised features, MLNetExt's TorchSharp loop;
+    /// 40 epochs on the full 16,000 rows and the same number of minibatch steps on fewer rows (40 x 16,000 / rows
+    /// epochs), so a pruned set is not also trained less.
+    /// </summary>
     private static double Mlp(Split train, Split test, int seed)
     {
         using var channel = new MLNetExt.Diagnostics.ComponentChannel(new MLContext(seed: 1), "PruningBenchMlp", "Fit");
         var standardizer = FeatureStandardizer.Fit(train.Features, FeatureCount);
         var rows = (float[])train.Features.Clone();
         standardizer.Apply(rows);
-        var settings = new ProxySettings { HiddenLayerSizes = [128], NumberOfEpochs = 40, BatchSize = 128, LearningRate = 1e-3 };
+        int epochs = Math.Max(1, (int)Math.Round((double)MlpEpochs * TrainRows / train.Count));
+        var settings = new ProxySettings { HiddenLayerSizes = [128], NumberOfEpochs = epochs, BatchSize = 128, LearningRate = 1e-3 };
         ModuleWeights weights;
         using (TorchRuntime.ThreadScope(Threads))
-            weights = ProxyTraining.Train(rows, FeatureCount, train.Labels, ClassCount, settings, seed, [40], channel)[40];
+            weights = ProxyTraining.Train(rows, FeatureCount, train.Labels, ClassCount, settings, seed, [epochs], channel)[epochs];
         var network = ProxyNetwork.FromModuleWeights(weights, [FeatureCount, 128, ClassCount]);
         var ws = new DifficultyWorkspace(network.Sizes);
         var x = new float[FeatureCount];
@@ -191,7 +216,8 @@ internal static class PruningSuite
             var dropped = Prune(mlContext, noisy, model.TrainingEl2n!.ToArray(), PruningStrategy.Hardest, keep: 0.9, skip: 0.1, seed);
             var noisyAccuracy = Evaluate(mlContext, noisy, test, testView, seed);
             var droppedAccuracy = Evaluate(mlContext, dropped, test, testView, seed);
-            var cleanAccuracy = Evaluate(mlContext, train, test, testView, seed);
+            if (!FullAccuracy.TryGetValue(seed, out var cleanAccuracy))
+                FullAccuracy[seed] = cleanAccuracy = Evaluate(mlContext, train, test, testView, seed);
             foreach (var (learner, n, d, c) in new[] { ("LightGbm", noisyAccuracy.LightGbm, droppedAccuracy.LightGbm, cleanAccuracy.LightGbm), ("MLP", noisyAccuracy.Mlp, droppedAccuracy.Mlp, cleanAccuracy.Mlp) })
             {
                 double share01 = (d - n) / (c - n);
@@ -237,10 +263,12 @@ internal static class PruningSuite
             foreach (double fraction in PruneFractions)
             {
                 var medians = Methods.Select(m => Median(accuracy[(learner, m, fraction)])).ToArray();
+                string cells = string.Join(" ", medians.Select(a => a.ToString("0.00", CultureInfo.InvariantCulture).PadLeft(9)));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{fraction,7:P0} {(int)Math.Round((1 - fraction) * rows),6} " + string.Join(" ", medians.Select(a => $"{a,9:0.00}")) +
-                    $" {medians[0] - full,10:+0.00;-0.00} {medians[0] - medians[3],12:+0.00;-0.00}"));
+                    $"{fraction,7:P0} {(int)Math.Round((1 - fraction) * rows),6} {cells} {medians[0] - full,10:+0.00;-0.00} {medians[0] - medians[3],12:+0.00;-0.00}"));
             }
+            if (!accuracy.ContainsKey((learner, "EL2N", 0.3)))
+                continue;
             double el2n30 = Median(accuracy[(learner, "EL2N", 0.3)]), random30 = Median(accuracy[(learner, "Random", 0.3)]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bar at 30 % pruned: EL2N {el2n30:0.00} vs full {full:0.00} ({el2n30 - full:+0.00;-0.00} points, bar >= -0.50: {(el2n30 - full >= -0.5 ? "met" : "NOT met")}); " +
