@@ -173,10 +173,10 @@ internal static class PruningSuite
         var rows = (float[])train.Features.Clone();
         standardizer.Apply(rows);
         int epochs = Math.Max(1, (int)Math.Round((double)MlpEpochs * TrainRows / train.Count));
-        var settings = new ProxySettings { HiddenLayerSizes = [128], NumberOfEpochs = epochs, BatchSize = 128, LearningRate = 1e-3 };
+        var settings = new ProxySettings([128], "cpu", new TorchLoopSettings { NumberOfEpochs = epochs, BatchSize = 128, LearningRate = 1e-3, Seed = seed });
         ModuleWeights weights;
         using (TorchRuntime.ThreadScope(Threads))
-            weights = ProxyTraining.Train(rows, FeatureCount, train.Labels, ClassCount, settings, seed, [epochs], channel)[epochs];
+            weights = ProxyTraining.Train(rows, FeatureCount, train.Labels, ClassCount, settings, [epochs], channel)[epochs];
         var network = ProxyNetwork.FromModuleWeights(weights, [FeatureCount, 128, ClassCount]);
         var ws = new DifficultyWorkspace(network.Sizes);
         var x = new float[FeatureCount];

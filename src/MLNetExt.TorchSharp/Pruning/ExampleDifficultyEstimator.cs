@@ -239,15 +239,14 @@ public sealed class ExampleDifficultyEstimator : IEstimator<ExampleDifficultyTra
 
         var clock = Stopwatch.StartNew();
         TorchRuntime.EnsureLoaded();
-        var settings = new ProxySettings
+        var loop = new TorchLoopSettings
         {
-            HiddenLayerSizes = o.HiddenLayerSizes,
             NumberOfEpochs = o.NumberOfEpochs,
             BatchSize = o.BatchSize,
             LearningRate = o.LearningRate,
             Optimizer = o.Optimizer,
             WeightDecay = o.WeightDecay,
-            Device = o.Device,
+            Seed = ProxyTraining.RunSeed(_seed, 0),
         };
         int graNdEpoch = o.ResolvedGraNdEpoch;
         var el2nWeights = new ModuleWeights[o.NumberOfRuns];
@@ -257,7 +256,8 @@ public sealed class ExampleDifficultyEstimator : IEstimator<ExampleDifficultyTra
             for (int r = 0; r < o.NumberOfRuns; r++)
             {
                 channel.ThrowIfCanceled();
-                var captured = ProxyTraining.Train(rows, d, rowLabels, classCount, settings, ProxyTraining.RunSeed(_seed, r), [graNdEpoch, o.NumberOfEpochs], channel);
+                var captured = ProxyTraining.Train(rows, d, rowLabels, classCount,
+                    new ProxySettings(o.HiddenLayerSizes, o.Device, loop with { Seed = ProxyTraining.RunSeed(_seed, r) }), [graNdEpoch, o.NumberOfEpochs], channel);
                 el2nWeights[r] = captured[o.NumberOfEpochs];
                 graNdWeights[r] = captured[graNdEpoch];
             }

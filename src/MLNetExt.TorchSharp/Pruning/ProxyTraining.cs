@@ -45,23 +45,8 @@ internal sealed class ProxyClassifierModule : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>How the proxy classifiers are trained (copied from validated options).</summary>
-internal sealed record ProxySettings
-{
-    public required int[] HiddenLayerSizes { get; init; }
-
-    public required int NumberOfEpochs { get; init; }
-
-    public required int BatchSize { get; init; }
-
-    public required double LearningRate { get; init; }
-
-    public TorchOptimizer Optimizer { get; init; } = TorchOptimizer.Adam;
-
-    public double WeightDecay { get; init; }
-
-    public string Device { get; init; } = "cpu";
-}
+/// <summary>A proxy classifier's architecture and where it trains; the loop's settings (epochs, batches, optimizer, seed) are the shared <see cref="TorchLoopSettings"/>.</summary>
+internal sealed record ProxySettings(int[] HiddenLayerSizes, string Device, TorchLoopSettings Loop);
 
 /// <summary>
 /// Training of softmax classifiers on rows with MLNetExt's TorchSharp loop (rows are the loop's units, cross-entropy
@@ -112,12 +97,14 @@ internal static class ProxyTraining
         => (int)(CounterRandom.Bits(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x0E12_0000, run), 0) & int.MaxValue);
 
     /// <summary>
-    /// Trains one proxy on row-major, standardised <paramref name="features"/> (in the order given) and returns the
-    /// weights after each epoch count listed in <paramref name="checkpoints"/> (0 = the initial weights).
+    /// Trains one proxy on row-major, standardised <paramref name="features"/> (in the order given) from the seed of
+    /// <paramref name="s"/>'s loop settings (initial weights and minibatch order) and returns the weights after each
+    /// epoch count listed in <paramref name="checkpoints"/> (0 = the initial weights).
     /// </summary>
-    public static Dictionary<int, ModuleWeights> Train(float[] features, int featureCount, int[] labels, int classCount, ProxySettings s, int seed,
+    public static Dictionary<int, ModuleWeights> Train(float[] features, int featureCount, int[] labels, int classCount, ProxySettings s,
         IReadOnlyCollection<int> checkpoints, ComponentChannel channel)
     {
+        int seed = s.Loop.Seed;
         int n = labels.Length;
         var sizes = Sizes(featureCount, s.HiddenLayerSizes, classCount);
         var device = TorchRuntime.ResolveDevice(s.Device, "Device");
@@ -129,21 +116,12 @@ internal static class ProxyTraining
             captured[0] = ModuleWeights.Capture(module);
         using var x = tensor(features, [n, featureCount]).to(device);
         using var y = tensor(Array.ConvertAll(labels, c => (long)c)).to(device);
-        var settings = new TorchLoopSettings
-        {
-            NumberOfEpochs = s.NumberOfEpochs,
-            BatchSize = s.BatchSize,
-            LearningRate = s.LearningRate,
-            Optimizer = s.Optimizer,
-            WeightDecay = s.WeightDecay,
-            Seed = seed,
-        };
         Tensor BatchLoss(int[] rows)
         {
             var index = tensor(Array.ConvertAll(rows, r => (long)r)).to(device);
             return nn.functional.cross_entropy(module.call(x.index_select(0, index)), y.index_select(0, index));
         }
-        new TorchTrainingLoop(settings, channel).Run(module, n, BatchLoss, validation: null,
+        new TorchTrainingLoop(s.Loop, channel).Run(module, n, BatchLoss, validation: null,
             onEpochEnd: epoch =>
             {
                 if (checkpoints.Contains(epoch))
