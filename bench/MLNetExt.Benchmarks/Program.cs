@@ -24,6 +24,9 @@
 //   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
 //                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
 //   neural-loss  NeuralNDCG's forward and backward on one minibatch of 64 lists of 150, and its parts
+//   pruning      EL2N / GraNd / random data pruning on letter-recognition: LightGbm and MLP test accuracy at 10-70 % pruned,
+//                label-noise detection, scoring seconds per 10,000 rows (pruning [seeds] [fractions|none] [nonoise],
+//                default 3 seeds, fractions 0.1,0.2,...,0.7, label noise on)
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -34,6 +37,15 @@ if (suite == "neural")
         NeuralRankingSuite.LtrEpochs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
     if (args.Length > 2)
         NeuralRankingSuite.SyntheticEpochs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+}
+else if (suite == "pruning")
+{
+    if (args.Length > 1)
+        PruningSuite.Seeds = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+    if (args.Length > 2)
+        PruningSuite.PruneFractions = args[2] == "none" ? [] : Array.ConvertAll(args[2].Split(','), f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture));
+    if (args.Length > 3)
+        PruningSuite.LabelNoiseEnabled = args[3] != "nonoise";
 }
 else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
@@ -55,6 +67,7 @@ var suites = new Dictionary<string, Action>
     ["ranking"] = RankingSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,
+    ["pruning"] = PruningSuite.Run,
 };
 if (suite == "all")
 {

@@ -103,8 +103,10 @@ internal sealed class TorchTrainingLoop
     /// <param name="batchLoss">The scalar loss of a minibatch given its unit indices.</param>
     /// <param name="validation">The metric for progress and early stopping; null for none.</param>
     /// <param name="onEpochStart">Told each epoch's 0-based index before its first minibatch (for per-epoch sampling).</param>
+    /// <param name="onEpochEnd">Told the number of epochs completed (1-based) after each epoch and its validation, with the
+    /// module in evaluation mode and no gradients (to take checkpoints or score every example at chosen epochs).</param>
     public TorchTrainingHistory Run(nn.Module module, int unitCount, Func<int[], Tensor> batchLoss, ValidationMetric? validation,
-        Action<int>? onEpochStart = null)
+        Action<int>? onEpochStart = null, Action<int>? onEpochEnd = null)
     {
         Guard.Argument(unitCount > 0, nameof(unitCount), "The loop needs at least one unit to train on.");
         var s = _settings;
@@ -177,6 +179,12 @@ internal sealed class TorchTrainingLoop
                 {
                     sinceBest++;
                 }
+            }
+            if (onEpochEnd is not null)
+            {
+                module.eval();
+                using (no_grad())
+                    onEpochEnd(epoch + 1);
             }
             seconds.Add(clock.Elapsed.TotalSeconds);
             _channel.ReportProgress(epoch + 1, validation is null ? [epochLoss] : [epochLoss, metric]);

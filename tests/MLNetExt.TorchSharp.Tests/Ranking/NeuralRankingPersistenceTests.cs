@@ -89,6 +89,8 @@ public sealed class NeuralRankingPersistenceTests
         {
             [typeof(NeuralRankingTransformer)] = ctx => [Train(ctx, NeuralRankingScorer.Mlp, NeuralRankingLoss.Rcr), Train(ctx, NeuralRankingScorer.Transformer, NeuralRankingLoss.ListNet)],
             [typeof(NeuralRankingModelParameters)] = ctx => [Train(ctx, NeuralRankingScorer.Mlp, NeuralRankingLoss.NeuralNdcg).Model],
+            [typeof(global::MLNetExt.TorchSharp.Pruning.ExampleDifficultyTransformer)] = Tests.Pruning.ExampleDifficultyPersistenceTests.TransformerExamples,
+            [typeof(global::MLNetExt.TorchSharp.Pruning.ExampleDifficultyModelParameters)] = Tests.Pruning.ExampleDifficultyPersistenceTests.ModelExamples,
         });
     }
 }
