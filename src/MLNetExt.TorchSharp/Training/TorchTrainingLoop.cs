@@ -25,6 +25,13 @@ internal sealed record TorchLoopSettings
     /// <summary>Units (groups, bags) per minibatch; the last minibatch of an epoch may be smaller.</summary>
     public required int BatchSize { get; init; }
 
+    /// <summary>
+    /// With unit sizes given to <see cref="TorchTrainingLoop.Run"/> (rows per bag or group): a minibatch also ends
+    /// before its units' rows would exceed this many, so minibatches hold about the same number of rows whatever the
+    /// units' sizes (a unit larger than this is a minibatch alone); null for no row limit.
+    /// </summary>
+    public int? MaximumBatchRows { get; init; }
+
     public required double LearningRate { get; init; }
 
     public TorchOptimizer Optimizer { get; init; } = TorchOptimizer.Adam;
@@ -90,16 +97,80 @@ internal sealed class TorchTrainingLoop
         return order;
     }
 
+    /// <summary>
+    /// No garbage collection during a minibatch (forward, backward, optimizer step) or a validation pass, when the
+    /// runtime grants it. TorchSharp 0.107 creates temporary <see cref="Scalar"/>s inside its own operators
+    /// (<c>Tensor.add(Tensor)</c> passes a new alpha of 1; Adam's step passes <c>1 - beta1</c> and others) and hands
+    /// their native handles to libtorch without keeping them alive, so a collection started by another thread during
+    /// the native call can finalize (free) one while libtorch reads it: "Expected false to be true" from
+    /// <c>c10::Scalar::toFloat</c> (dotnet/TorchSharp pull requests 1434 and 1496, open). Cached scalars
+    /// (<see cref="TorchScalars"/>) cannot cover those; a no-GC region does. Best effort: when another fit holds the
+    /// process-wide region, or a minibatch allocates more than the budget, the step runs without it.
+    /// </summary>
+    private readonly struct CollectionPause : IDisposable
+    {
+        /// <summary>Managed bytes a minibatch may allocate inside the region (tensor wrappers and index arrays need far less).</summary>
+        private const long BudgetBytes = 16L << 20;
+
+        private readonly bool _entered;
+
+        private CollectionPause(bool entered) => _entered = entered;
+
+        public static CollectionPause Enter()
+        {
+            try
+            {
+                return new CollectionPause(GC.TryStartNoGCRegion(BudgetBytes));
+            }
+            catch (InvalidOperationException)
+            {
+                return default;                               // another thread's region is in effect
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!_entered || System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.NoGCRegion)
+                return;
+            try
+            {
+                GC.EndNoGCRegion();
+            }
+            catch (InvalidOperationException)
+            {
+                // The budget ran out and a collection ended the region.
+            }
+        }
+    }
+
+    /// <summary>
+    /// The number of units in the minibatch that starts at <paramref name="start"/> of the epoch's order: at most
+    /// <c>BatchSize</c>, and with unit sizes and <c>MaximumBatchRows</c>, as many as fit in that many rows (at least one).
+    /// </summary>
+    private int BatchLength(int[] order, int start, IReadOnlyList<int>? unitSizes)
+    {
+        int count = Math.Min(_settings.BatchSize, order.Length - start);
+        if (unitSizes is null || _settings.MaximumBatchRows is not { } limit)
+            return count;
+        long rows = unitSizes[order[start]];
+        int taken = 1;
+        while (taken < count && rows + unitSizes[order[start + taken]] <= limit)
+            rows += unitSizes[order[start + taken++]];
+        return taken;
+    }
+
     /// <summary>Trains <paramref name="module"/> (already on its device, initialised) and returns the history.</summary>
     /// <param name="module">The network, on its device.</param>
     /// <param name="unitCount">The number of units (groups, bags) to draw minibatches from.</param>
     /// <param name="batchLoss">The scalar loss of a minibatch given its unit indices.</param>
     /// <param name="validation">The metric for progress and early stopping; null for none.</param>
     /// <param name="onEpochStart">Told each epoch's 0-based index before its first minibatch (for per-epoch sampling).</param>
+    /// <param name="unitSizes">The rows of each unit, for <see cref="TorchLoopSettings.MaximumBatchRows"/>; null when minibatches count units only.</param>
     public TorchTrainingHistory Run(nn.Module module, int unitCount, Func<int[], Tensor> batchLoss, ValidationMetric? validation,
-        Action<int>? onEpochStart = null)
+        Action<int>? onEpochStart = null, IReadOnlyList<int>? unitSizes = null)
     {
         Guard.Argument(unitCount > 0, nameof(unitCount), "The loop needs at least one unit to train on.");
+        Guard.Argument(unitSizes is null || unitSizes.Count == unitCount, nameof(unitSizes), $"{unitSizes?.Count} unit sizes were given for {unitCount} units.");
         var s = _settings;
         var parameters = module.parameters().Where(p => p.requires_grad).ToArray();
         optim.Optimizer optimizer = s.Optimizer == TorchOptimizer.AdamW
@@ -125,11 +196,12 @@ internal sealed class TorchTrainingLoop
             onEpochStart?.Invoke(epoch);
             var order = EpochOrder(s.Seed, epoch, unitCount);
             double lossSum = 0;
-            for (int start = 0; start < unitCount; start += s.BatchSize)
+            for (int start = 0, count; start < unitCount; start += count)
             {
                 _channel.ThrowIfCanceled();
-                int count = Math.Min(s.BatchSize, unitCount - start);
+                count = BatchLength(order, start, unitSizes);
                 var batch = order.AsSpan(start, count).ToArray();
+                using var pause = CollectionPause.Enter();
                 using var step = NewDisposeScope();
                 optimizer.zero_grad();
                 var loss = batchLoss(batch);
@@ -156,6 +228,7 @@ internal sealed class TorchTrainingLoop
             if (validation is not null)
             {
                 module.eval();
+                using (CollectionPause.Enter())
                 using (no_grad())
                     metric = validation.Evaluate();
                 metrics.Add(metric);
