@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Tests.Support;
 using MLNetExt.TorchSharp.Ranking;
+using LabelProportionsPersistence = MLNetExt.TorchSharp.Tests.LabelProportions.LabelProportionsPersistenceTests;
 
 namespace MLNetExt.TorchSharp.Tests.Ranking;
 
@@ -89,6 +90,7 @@ public sealed class NeuralRankingPersistenceTests
         {
             [typeof(NeuralRankingTransformer)] = ctx => [Train(ctx, NeuralRankingScorer.Mlp, NeuralRankingLoss.Rcr), Train(ctx, NeuralRankingScorer.Transformer, NeuralRankingLoss.ListNet)],
             [typeof(NeuralRankingModelParameters)] = ctx => [Train(ctx, NeuralRankingScorer.Mlp, NeuralRankingLoss.NeuralNdcg).Model],
+            [typeof(global::MLNetExt.TorchSharp.LabelProportions.LabelProportionsModelParameters)] = LabelProportionsPersistence.ModelExamples,
         });
     }
 }
