@@ -13,6 +13,9 @@
 //   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
 //                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
 //   neural-loss  NeuralNDCG's forward and backward on one minibatch of 64 lists of 150, and its parts
+//   labelproportions  binary classifiers from bag proportions (MLNetExt.TorchSharp): every loss, linear and MLP, random
+//                bags of 1-128 and feature-dependent bags of 32 on mushroom and letter (A-M vs N-Z); test AUC, ECE, fit
+//                seconds (labelproportions [seeds] [sets] [models])
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -24,6 +27,8 @@ if (suite == "neural")
     if (args.Length > 2)
         NeuralRankingSuite.SyntheticEpochs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 }
+else if (suite == "labelproportions")
+    LabelProportionsSuite.Configure(args);
 else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 Console.WriteLine($"MLNetExt benchmarks, suite '{suite}', {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -37,6 +42,7 @@ var suites = new Dictionary<string, Action>
     ["rankeval"] = RankingEvaluationSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,
+    ["labelproportions"] = LabelProportionsSuite.Run,
 };
 if (suite == "all")
 {
