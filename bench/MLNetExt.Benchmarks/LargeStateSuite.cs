@@ -75,45 +75,12 @@ internal static class LargeStateSuite
 
     // Runs this program again with the child variable set; under /usr/bin/time -v when it exists (an outside check).
     private static Dictionary<string, double> RunChildProcess(string mode, string directory, long count)
-    {
-        string host = Environment.ProcessPath!;
-        var arguments = new List<string>();
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            arguments.Add(typeof(LargeStateSuite).Assembly.Location);
-        arguments.Add("largestate");
-        bool timed = File.Exists("/usr/bin/time");
-        var start = new ProcessStartInfo(timed ? "/usr/bin/time" : host) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (timed)
+        => ChildProcess.Run("largestate", new Dictionary<string, string>
         {
-            start.ArgumentList.Add("-v");
-            start.ArgumentList.Add(host);
-        }
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment[ChildVariable] = mode;
-        start.Environment["MLNETEXT_LARGESTATE_PATH"] = directory;
-        start.Environment["MLNETEXT_LARGESTATE_FLOATS"] = count.ToString(CultureInfo.InvariantCulture);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var figures = new Dictionary<string, double>();
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && double.TryParse(line[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-                figures[line[..eq]] = value;
-        }
-        process.WaitForExit();
-        string errors = stderr.Result;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"The {mode} child process failed (exit {process.ExitCode}):\n{errors}");
-        foreach (string line in errors.Split('\n'))
-        {
-            const string MaxRss = "Maximum resident set size (kbytes):";
-            if (line.Trim().StartsWith(MaxRss, StringComparison.Ordinal))
-                figures["maxrss"] = 1024 * double.Parse(line.Trim()[MaxRss.Length..], CultureInfo.InvariantCulture);
-        }
-        return figures;
-    }
+            [ChildVariable] = mode,
+            ["MLNETEXT_LARGESTATE_PATH"] = directory,
+            ["MLNETEXT_LARGESTATE_FLOATS"] = count.ToString(CultureInfo.InvariantCulture),
+        });
 
     private static void RunChild(string mode)
     {
@@ -131,7 +98,7 @@ internal static class LargeStateSuite
         using (var file = File.OpenRead(tiny + ".bin"))
             ModelPersistence.FromStream(mlContext, file);
         GC.Collect();
-        Report("baseline", Status("VmRSS"));
+        Report("baseline", ChildProcess.CurrentMemory());
 
         if (mode == "save")
         {
@@ -165,26 +132,15 @@ internal static class LargeStateSuite
     private static void Measure(string phase, Action action)
     {
         GC.Collect();
-        File.WriteAllText("/proc/self/clear_refs", "5");
+        ChildProcess.ResetPeakMemory();
         var watch = Stopwatch.StartNew();
         action();
         watch.Stop();
         Report(phase + "s", watch.Elapsed.TotalSeconds);
-        Report(phase + "peak", Status("VmHWM"));
+        Report(phase + "peak", ChildProcess.PeakMemory());
     }
 
-    private static void Report(string key, double value) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
-
-    // A field of /proc/self/status, in bytes.
-    private static double Status(string field)
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return 1024 * double.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-        throw new InvalidOperationException($"/proc/self/status has no {field}.");
-    }
+    private static void Report(string key, double value) => ChildProcess.Report(key, value);
 
     // Weights-like values: 24 random bits each (xorshift32), uniform in [-1, 1): as incompressible as trained weights.
     private static float[] Generate(int count)

@@ -15,6 +15,8 @@ internal static class NeuralLossProfile
     public static void Run()
     {
         set_num_threads(1);
+        bool tuned = Environment.GetEnvironmentVariable("NEURAL_NO_MALLOPT") != "1" && MLNetExt.TorchSharp.Training.TorchRuntime.TuneNativeAllocator();
+        Console.WriteLine($"glibc allocator tuned (TuneNativeAllocator): {tuned}");
         var random = new Random(1);
         const int lists = 64, n = 150;
         var s = new float[lists * n];

@@ -10,6 +10,9 @@
 //                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
 //   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
 //                Ranking.Evaluate, and the span function's queries per second and allocations
+//   ranking      boosted rankers (ours, ML.NET LightGbm, ML.NET FastTree) at equal settings on the LTR sample and a
+//                generated MSLR-shaped set of 1,000 and 10,000 queries: NDCG@k, fit seconds, s/tree, peak memory, each
+//                fit in a fresh process (runs default to 1 here: a 10,000-query fit takes about a minute)
 //   neural       neural ranking (MLNetExt.TorchSharp): every loss on data/ltr and a synthetic MSLR-shaped set, NDCG@k,
 //                seconds per epoch, ECE; allRank's epoch beside ours when ALLRANK_DIR is set (neural [ltrEpochs] [synthEpochs])
 //   neural-loss  NeuralNDCG's forward and backward on one minibatch of 64 lists of 150, and its parts
@@ -31,6 +34,8 @@ else if (suite == "labelproportions")
     LabelProportionsSuite.Configure(args);
 else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
+else if (suite == "ranking")
+    Harness.Runs = 1;
 Console.WriteLine($"MLNetExt benchmarks, suite '{suite}', {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 var suites = new Dictionary<string, Action>
 {
@@ -40,6 +45,7 @@ var suites = new Dictionary<string, Action>
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
+    ["ranking"] = RankingSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,
     ["labelproportions"] = LabelProportionsSuite.Run,

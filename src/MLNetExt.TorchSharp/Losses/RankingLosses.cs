@@ -50,23 +50,66 @@ public static class RankingLosses
         long n = scores.shape[1];
         var real = mask.logical_not();
         var s = scores.masked_fill(mask, S(0));
-        // B[j] = sum over real k of |s_j - s_k| (allRank multiplies the [n, n] matrix of |s_j - s_k| by a matrix of ones,
-        // O(n^3)); here in O(n log n) from the sorted real scores x_1 <= ... <= x_m with prefix sums S:
-        // B at sorted position p is x_p (2p - m) - 2 S_p + S_m.
-        var (_, order) = scores.detach().masked_fill(mask, S(double.PositiveInfinity)).sort(1);
-        var sorted = s.gather(1, order);
-        var prefix = sorted.cumsum(1);
+        // B[j] = sum over real k of |s_j - s_k| (a row sum; allRank multiplies by a matrix of ones, O(n^3)).
+        var pairReal = real.unsqueeze(2).logical_and(real.unsqueeze(1));
+        var spread = (s.unsqueeze(2) - s.unsqueeze(1)).abs().mul(pairReal).sum(2);
         var count = real.sum(1, keepdim: true, type: scores.dtype);
         var rank = arange(1, n + 1, dtype: scores.dtype, device: scores.device).unsqueeze(0);
-        var spreadSorted = (sorted * (rank * S(2) - count) - prefix * S(2) + prefix.narrow(1, n - 1, 1)).mul(real.gather(1, order));
-        var spread = zeros_like(s).scatter(1, order, spreadSorted);
-        // c_i = m + 1 - 2 i for ranks i = 1..m, 0 for padded rows; the temperature divides c and B (fewer matrix passes).
-        var c = (count + S(1) - rank * S(2)).mul(real) / S(temperature);
-        var logits = c.unsqueeze(2) * s.unsqueeze(1) - (spread / S(temperature)).unsqueeze(1);
+        // c_i = m + 1 - 2 i for ranks i = 1..m, 0 for padded rows.
+        var c = (count + S(1) - rank * S(2)).mul(real);
+        var logits = c.unsqueeze(2) * s.unsqueeze(1) - spread.unsqueeze(1);
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
         var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
-        logits = logits.masked_fill(either, S(double.NegativeInfinity)).masked_fill(both, S(1.0 / temperature));
-        return logits.softmax(-1);
+        logits = logits.masked_fill(either, S(double.NegativeInfinity)).masked_fill(both, S(1));
+        return (logits / S(temperature)).softmax(-1);
+    }
+
+    /// <summary>
+    /// The approximate DCG a^T Sinkhorn(NeuralSort(scores)) g of each list with its gradient with respect to the scores in
+    /// closed form (no autograd graph over any [lists, n, n] tensor): df/dP from <see cref="SinkhornBilinear"/>, then
+    /// the softmax's backward D = P (G - rowsum(P G)), then through the logits L_ij = (c_i s_j - B_j) / T with
+    /// B_j = sum_k |s_j - s_k|: df/ds_k = (c^T D)_k / T + sum_j (w_k + w_j) sign(s_k - s_j), w = -colsum(D) / T.
+    /// Returns the values [lists] and the gradient [lists, n] (0 at padded slots); equal to autograd through allRank's
+    /// computation to rounding (tested).
+    /// </summary>
+    private static (Tensor Dcg, Tensor? Gradient) NeuralDcgClosedForm(Tensor scores, Tensor mask, Tensor rowWeights, Tensor gains, double temperature,
+        double tolerance, int maxIterations, bool transposed, bool withGradient)
+    {
+        using var _ = no_grad();
+        long n = scores.shape[1];
+        var real = mask.logical_not();
+        var realValues = real.to_type(scores.dtype);
+        var s = scores.detach().masked_fill(mask, S(0));
+        // Sign matrix of the real pairs (antisymmetric): B = s * rowsum(Sgn) - Sgn s = s * rowsum(Sgn) + (s^T Sgn)^T.
+        var sign = (s.unsqueeze(2) - s.unsqueeze(1)).sign_().mul_(realValues.unsqueeze(2)).mul_(realValues.unsqueeze(1));
+        var signRowSums = sign.sum(2);
+        var spread = s * signRowSums + s.unsqueeze(1).bmm(sign).squeeze(1);
+        var count = realValues.sum(1, keepdim: true);
+        var rank = arange(1, n + 1, dtype: scores.dtype, device: scores.device).unsqueeze(0);
+        var c = (count + S(1) - rank * S(2)).mul(realValues) / S(temperature);
+        var logits = c.unsqueeze(2) * s.unsqueeze(1);
+        logits.sub_((spread / S(temperature)).unsqueeze(1));
+        var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
+        var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
+        logits.masked_fill_(either, S(double.NegativeInfinity)).masked_fill_(both, S(1.0 / temperature));
+        var p = logits.softmax(-1);
+        logits.Dispose();
+        var (dcg, g) = SinkhornBilinear.ValueAndGradient(p, mask, rowWeights, gains, tolerance, maxIterations, transposed, withGradient);
+        if (g is null)
+            return (dcg, null);
+        // Softmax backward, in place in G's buffer: D = P G - P rowsum(P G).
+        var d = g.mul_(p);
+        var rowSums = d.sum(2, keepdim: true);
+        d.addcmul_(p, rowSums, S(-1));
+        p.Dispose();
+        var weights = stack([c, ones_like(c)], 1);                       // [lists, 2, n]: c^T D and 1^T D
+        var colSums = weights.bmm(d);
+        d.Dispose();
+        var direct = colSums.select(1, 0);
+        var w = colSums.select(1, 1) * S(-1.0 / temperature);
+        // sum_j (w_k + w_j) sign(s_k - s_j) = w_k rowsum(Sgn)_k - (w^T Sgn)_k (Sgn antisymmetric).
+        var viaSpread = w * signRowSums - w.unsqueeze(1).bmm(sign).squeeze(1);
+        return (dcg, (direct + viaSpread).mul_(realValues));
     }
 
     /// <summary>
@@ -164,12 +207,29 @@ public static class RankingLosses
         var discounts = (positions + S(2)).log2().reciprocal();
         var truncated = discounts.masked_fill(positions.ge(S(cut)), S(0));
 
-        var p = NeuralSortCore(scores, mask, temperature);
         // P = diag(u) M diag(v) with padded rows and columns zeroed: DCG = (D' u)^T M (v g) over real rows and columns.
         var rowWeights = truncated.unsqueeze(0).mul(real);
-        var dcg = UnrolledSinkhornGradient
-            ? UnrolledBilinear(p, mask, rowWeights, gains.mul(real), tolerance, maxIterations, transposed)
-            : SinkhornBilinear.Value(p, mask, rowWeights, gains.mul(real), tolerance, maxIterations, transposed);
+        Tensor dcg;
+        if (UnrolledSinkhornGradient)
+        {
+            var p = NeuralSortCore(scores, mask, temperature);
+            dcg = UnrolledBilinear(p, mask, rowWeights, gains.mul(real), tolerance, maxIterations, transposed);
+        }
+        else
+        {
+            bool withGradient = scores.requires_grad && is_grad_enabled();
+            var (value, gradient) = NeuralDcgClosedForm(scores, mask, rowWeights, gains.mul(real), temperature, tolerance, maxIterations, transposed, withGradient);
+            if (gradient is null)
+            {
+                dcg = value;
+            }
+            else
+            {
+                // value + <scores, gradient> - detach(<scores, gradient>): the value is the DCG, the gradient reaches the scores.
+                var surrogate = (scores * gradient).sum(1);
+                dcg = value + surrogate - surrogate.detach();
+            }
+        }
 
         var idcg = IdealDcg(gains, discounts, cut);
         var relevant = idcg.gt(S(0));

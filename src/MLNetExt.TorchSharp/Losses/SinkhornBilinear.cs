@@ -32,12 +32,23 @@ internal static class SinkhornBilinear
     public static Tensor Value(Tensor p, Tensor mask, Tensor a, Tensor c, double tolerance, int maxIterations, bool transposed)
     {
         bool needsGradient = p.requires_grad && is_grad_enabled();
+        var (value, gradient) = ValueAndGradient(p.detach(), mask, a, c, tolerance, maxIterations, transposed, needsGradient);
+        if (gradient is null)
+            return value;
+        var surrogate = (p * gradient).sum([1L, 2L]);
+        return value + surrogate - surrogate.detach();
+    }
+
+    /// <summary>f and, when <paramref name="withGradient"/>, df/dP (zero at masked entries), computed without autograd.</summary>
+    public static (Tensor Value, Tensor? Gradient) ValueAndGradient(Tensor p, Tensor mask, Tensor a, Tensor c, double tolerance, int maxIterations,
+        bool transposed, bool withGradient)
+    {
         Tensor value, gradient;
         using (no_grad())
         {
             var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
             var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
-            var m = p.detach().masked_fill(either, S(0)).masked_fill(both, S(1));
+            var m = p.masked_fill(either, S(0)).masked_fill_(both, S(1));
             // Every matrix-vector product is a row vector times a contiguous matrix ([lists, 1, n] x [lists, n, n]), which
             // libtorch's CPU bmm runs about ten times faster than matrix times column vector: x M = (M^T x)^T, x M^T = (M x)^T.
             var mt = m.transpose(1, 2).contiguous();
@@ -75,8 +86,8 @@ internal static class SinkhornBilinear
             var mVc = vc.bmm(mt);           // M (v c)
             var mtUa = ua.bmm(m);           // M^T (u a)
             value = transposed ? (vc * mtUa).sum([1L, 2L]) : (ua * mVc).sum([1L, 2L]);
-            if (!needsGradient)
-                return value;
+            if (!withGradient)
+                return (value, null);
 
             // Reverse pass: ub = df/du_t, vb = df/dv_t; dM collects left[k]^T right[k] terms (row vectors).
             var left = new List<Tensor> { ua };
@@ -104,10 +115,9 @@ internal static class SinkhornBilinear
                 ub = ubPrev;
                 vb = vbPrev;
             }
-            gradient = cat(left, 1).transpose(1, 2).bmm(cat(right, 1)).masked_fill(either, S(0));
+            gradient = cat(left, 1).transpose(1, 2).bmm(cat(right, 1)).masked_fill_(either, S(0));
         }
-        var surrogate = (p * gradient).sum([1L, 2L]);
-        return value + surrogate - surrogate.detach();
+        return (value, gradient);
     }
 
     private static Scalar S(double value) => TorchScalars.Get(value);

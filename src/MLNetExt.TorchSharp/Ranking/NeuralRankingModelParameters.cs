@@ -21,7 +21,7 @@ public sealed class NeuralRankingModelParameters : IPersistentSection<NeuralRank
         ModuleWeights = weights;
         Standardizer = standardizer;
         Loss = loss;
-        History = history;
+        TrainingHistory = history;
         _network = new Lazy<RankingNetwork>(BuildInferenceNetwork, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -31,8 +31,8 @@ public sealed class NeuralRankingModelParameters : IPersistentSection<NeuralRank
 
     internal FeatureStandardizer Standardizer { get; }
 
-    /// <summary>The training run's history (null for a loaded model).</summary>
-    internal TorchTrainingHistory? History { get; }
+    /// <summary>What happened in training: epochs run, the epoch kept, losses, validation values, seconds per epoch (null for a loaded model).</summary>
+    public TorchTrainingHistory? TrainingHistory { get; }
 
     /// <summary>The scorer network.</summary>
     public NeuralRankingScorer Scorer => Spec.Scorer;

@@ -190,6 +190,13 @@ public sealed class NeuralRankingTrainer : TrainerBase<NeuralRankingTransformer,
         /// <value>Default "cpu". CUDA needs a TorchSharp-cuda backend package and a GPU (a clear error otherwise).</value>
         public string Device = "cpu";
 
+        /// <summary>
+        /// On Linux (glibc), raise malloc's mmap and trim thresholds once per process so libtorch's large temporary tensors
+        /// reuse memory instead of being mapped and page-faulted in for every minibatch (process-wide; see the README).
+        /// </summary>
+        /// <value>Default true (measured 2.6x on NeuralNDCG's loss for 64 lists of 150 documents; no effect on results).</value>
+        public bool TuneNativeAllocator = true;
+
         /// <summary>libtorch's intra-op thread count during Fit (a process-wide setting, restored afterwards); null leaves it as it is.</summary>
         /// <value>Range [1, 1024] or null. Default null.</value>
         public int? NumberOfThreads;
@@ -261,6 +268,8 @@ public sealed class NeuralRankingTrainer : TrainerBase<NeuralRankingTransformer,
         var o = TrainerSettings;
         var channel = context.Channel;
         TorchRuntime.EnsureLoaded();
+        if (o.TuneNativeAllocator && TorchRuntime.TuneNativeAllocator())
+            channel.Trace("Raised glibc's mmap and trim thresholds for libtorch's large temporary tensors (TuneNativeAllocator).");
         var train = RankingLists.Read(context.TrainData, o, "training");
         var validation = context.ValidationData is null ? null : RankingLists.Read(context.ValidationData, o, "validation");
         RankingGroupStatistics.Compute(train.Labels, train.Offsets, train.GroupIds).Log(channel);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -70,6 +71,35 @@ internal static partial class TorchRuntime
             throw new InvalidOperationException($"{optionName} is \"{device}\", but this machine has {count} CUDA device(s) (cuda:0 to cuda:{count - 1}).");
         return new Device(DeviceType.CUDA, index);
     }
+
+    private static int _allocatorTuned;
+
+    /// <summary>
+    /// On Linux with glibc, once per process: raises malloc's mmap threshold to 256 MiB and its trim threshold to 1 GiB
+    /// (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD), so libtorch's large temporary tensors (a [64, 150, 150] float
+    /// matrix is 5.8 MB) reuse heap memory instead of being mapped, page-faulted in and unmapped again for every
+    /// minibatch. In a .NET process glibc's own adaptive threshold does not take effect (measured: NeuralNDCG's forward
+    /// and backward on 64 lists of 150 documents, 739 ms -> 279 ms; CPython processes, such as allRank's, get the
+    /// adaptive behaviour by default). Process-wide; the memory a fit used stays with the process for reuse. Returns
+    /// whether the settings were applied.
+    /// </summary>
+    public static bool TuneNativeAllocator()
+    {
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _allocatorTuned, 1) == 1)
+            return false;
+        try
+        {
+            const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3;
+            return mallopt(MmapThreshold, 256 << 20) == 1 && mallopt(TrimThreshold, 1 << 30) == 1 && mallopt(TopPad, 256 << 20) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;                                     // not glibc (musl): leave the allocator as it is
+        }
+    }
+
+    [DllImport("libc.so.6", EntryPoint = "mallopt")]
+    private static extern int mallopt(int parameter, int value);
 
     /// <summary>
     /// Sets libtorch's intra-op thread count (a process-wide setting) for the life of the returned scope, then puts the

@@ -58,8 +58,15 @@ internal sealed record TorchLoopSettings
 /// <param name="Evaluate">Computes the metric with the module as it is.</param>
 internal sealed record ValidationMetric(string Name, bool HigherIsBetter, Func<double> Evaluate);
 
-/// <summary>What happened in a run of the loop.</summary>
-internal sealed record TorchTrainingHistory(int EpochsRun, int BestEpoch, double[] TrainingLoss, double[] Validation, bool StoppedEarly, double[] EpochSeconds);
+/// <summary>What happened while a TorchSharp trainer fitted its model.</summary>
+/// <param name="EpochsRun">Epochs run (fewer than asked when training stopped early).</param>
+/// <param name="BestEpoch">The 1-based epoch whose weights the model kept (the last one without validation data).</param>
+/// <param name="TrainingLoss">The mean training loss of each epoch.</param>
+/// <param name="Validation">The validation metric after each epoch (empty without validation data).</param>
+/// <param name="StoppedEarly">Whether early stopping ended training.</param>
+/// <param name="EpochSeconds">The wall-clock seconds of each epoch (training and validation).</param>
+public sealed record TorchTrainingHistory(int EpochsRun, int BestEpoch, IReadOnlyList<double> TrainingLoss, IReadOnlyList<double> Validation,
+    bool StoppedEarly, IReadOnlyList<double> EpochSeconds);
 
 /// <summary>
 /// The training loop of MLNetExt's TorchSharp trainers: epochs over minibatches of whole units (ranking groups, LLP

@@ -113,12 +113,12 @@ internal sealed class DataViewColumnReader
     /// <summary>
     /// A known-size vector of Single (or Double, rounded to float) delivered in blocks of at most
     /// <paramref name="maximumBlockRows"/> rows, dense or compressed-sparse-row as <paramref name="layout"/> says, to
-    /// <paramref name="onBlock"/> while the other columns are read: the whole column is never held in memory. The
-    /// block's buffers are reused: <paramref name="onBlock"/> must copy what it keeps.
+    /// <paramref name="visitor"/> while the other columns are read: the whole column is never held in memory. The
+    /// block's buffers are reused: the visitor must copy what it keeps; one that returns false stops the read.
     /// </summary>
     public FeatureBlockColumn AddFeatureBlocks(string columnName, string role, ValueRule rule, BlockLayout layout,
-        int maximumBlockRows, Action<FeatureBlock> onBlock)
-        => Add(new FeatureBlockColumn(this, columnName, role, rule, layout, maximumBlockRows, onBlock));
+        int maximumBlockRows, IRowBlockVisitor visitor)
+        => Add(new FeatureBlockColumn(this, columnName, role, rule, layout, maximumBlockRows, visitor));
 
     /// <summary>Reads every added column in one pass. Can be called once.</summary>
     /// <param name="channel">Receives progress and is checked for cancellation every few thousand rows; may be null.</param>
@@ -144,9 +144,15 @@ internal sealed class DataViewColumnReader
             {
                 if (rows == int.MaxValue)
                     throw new InvalidOperationException($"{Component} reads at most {int.MaxValue} rows.");
+                bool stop = false;
                 foreach (var binding in _bindings)
+                {
                     binding.ReadRow(rows);
+                    stop |= binding.Stopped;
+                }
                 rows++;
+                if (stop)
+                    break;
                 if ((rows & (CancellationCheckInterval - 1)) == 0)
                     channel?.ReportProgress(rows);
             }
@@ -213,6 +219,9 @@ internal abstract class ColumnBinding
     internal DataViewSchema.Column Column { get; }
 
     private protected DataViewColumnReader Reader { get; }
+
+    /// <summary>Set by a binding whose consumer asked to stop reading (the reader then stops after this row).</summary>
+    internal bool Stopped { get; private protected set; }
 
     internal abstract void Bind(DataViewRowCursor cursor, int capacity);
 

@@ -17,125 +17,10 @@ internal enum BlockLayout
 }
 
 /// <summary>
-/// A block of consecutive rows of a feature column, dense (row-major) or compressed sparse rows (CSR: row r holds
-/// <c>Indices[RowOffsets[r]..RowOffsets[r+1]]</c> with the matching <c>Values</c>; absent entries are 0). The
-/// buffers belong to the reader and are reused for the next block.
-/// </summary>
-internal sealed class FeatureBlock
-{
-    private float[] _dense = [];
-    private int[] _rowOffsets = [];
-    private int[] _indices = [];
-    private float[] _values = [];
-    private int _stored;
-
-    internal FeatureBlock(int featureCount) => FeatureCount = featureCount;
-
-    /// <summary>Values per row.</summary>
-    public int FeatureCount { get; }
-
-    /// <summary>The index of the block's first row in the data.</summary>
-    public long FirstRow { get; private set; }
-
-    /// <summary>Rows in the block.</summary>
-    public int RowCount { get; private set; }
-
-    /// <summary>Whether the block is in CSR form (<see cref="RowOffsets"/>, <see cref="Indices"/>, <see cref="Values"/>)
-    /// rather than dense (<see cref="Dense"/>).</summary>
-    public bool IsSparse { get; private set; }
-
-    /// <summary>Dense form: RowCount x FeatureCount values, row-major.</summary>
-    public ReadOnlySpan<float> Dense => IsSparse ? throw new InvalidOperationException("The block is sparse.") : _dense.AsSpan(0, RowCount * FeatureCount);
-
-    /// <summary>CSR form: RowCount + 1 offsets into <see cref="Indices"/> and <see cref="Values"/>, starting at 0.</summary>
-    public ReadOnlySpan<int> RowOffsets => IsSparse ? _rowOffsets.AsSpan(0, RowCount + 1) : throw new InvalidOperationException("The block is dense.");
-
-    /// <summary>CSR form: the feature index of each stored value, increasing within a row.</summary>
-    public ReadOnlySpan<int> Indices => IsSparse ? _indices.AsSpan(0, _stored) : throw new InvalidOperationException("The block is dense.");
-
-    /// <summary>CSR form: the stored values.</summary>
-    public ReadOnlySpan<float> Values => IsSparse ? _values.AsSpan(0, _stored) : throw new InvalidOperationException("The block is dense.");
-
-    /// <summary>The number of stored values: RowCount x FeatureCount when dense.</summary>
-    public long StoredValueCount => IsSparse ? _stored : (long)RowCount * FeatureCount;
-
-    /// <summary>Writes row <paramref name="row"/> (0-based within the block) densely into <paramref name="destination"/>.</summary>
-    public void CopyRow(int row, Span<float> destination)
-    {
-        if ((uint)row >= (uint)RowCount)
-            throw new ArgumentOutOfRangeException(nameof(row), $"Row {row} is not in this block of {RowCount} rows.");
-        if (!IsSparse)
-        {
-            _dense.AsSpan(row * FeatureCount, FeatureCount).CopyTo(destination);
-            return;
-        }
-        destination[..FeatureCount].Clear();
-        for (int k = _rowOffsets[row]; k < _rowOffsets[row + 1]; k++)
-            destination[_indices[k]] = _values[k];
-    }
-
-    // ---- filled by FeatureBlockColumn ----
-
-    internal void Start(long firstRow, bool sparse, int capacityRows)
-    {
-        FirstRow = firstRow;
-        RowCount = 0;
-        _stored = 0;
-        IsSparse = sparse;
-        if (sparse)
-        {
-            if (_rowOffsets.Length < capacityRows + 1)
-                _rowOffsets = new int[capacityRows + 1];
-            _rowOffsets[0] = 0;
-        }
-        else if (_dense.Length < capacityRows * FeatureCount)
-        {
-            _dense = new float[capacityRows * FeatureCount];
-        }
-    }
-
-    internal Span<float> AppendDenseRow() => _dense.AsSpan(RowCount++ * FeatureCount, FeatureCount);
-
-    internal void AppendSparseValue(int index, float value)
-    {
-        if (_stored == _indices.Length)
-        {
-            int capacity = (int)Math.Min(Array.MaxLength, Math.Max(1024L, 2L * _indices.Length));
-            if (capacity == _stored)
-                throw new InvalidOperationException($"A block holds at most {Array.MaxLength} stored values.");
-            Array.Resize(ref _indices, capacity);
-            Array.Resize(ref _values, capacity);
-        }
-        _indices[_stored] = index;
-        _values[_stored] = value;
-        _stored++;
-    }
-
-    internal void EndSparseRow() => _rowOffsets[++RowCount] = _stored;
-
-    /// <summary>Turns a CSR block into a dense one when it is at least half full (Auto layout).</summary>
-    internal void DensifyIfFull()
-    {
-        if (!IsSparse || (long)_stored * 2 < (long)RowCount * FeatureCount)
-            return;
-        if (_dense.Length < RowCount * FeatureCount)
-            _dense = new float[Math.Max(_dense.Length, RowCount * FeatureCount)];
-        var dense = _dense.AsSpan(0, RowCount * FeatureCount);
-        dense.Clear();
-        for (int r = 0; r < RowCount; r++)
-        {
-            var row = dense.Slice(r * FeatureCount, FeatureCount);
-            for (int k = _rowOffsets[r]; k < _rowOffsets[r + 1]; k++)
-                row[_indices[k]] = _values[k];
-        }
-        IsSparse = false;
-    }
-}
-
-/// <summary>
 /// A feature column read in blocks (see <see cref="DataViewColumnReader.AddFeatureBlocks"/>): each full block, and
-/// the last partial one, goes to the callback while the cursor moves on, so a native engine can be fed without a
-/// managed copy of the whole column.
+/// the last partial one, goes to the visitor as a <see cref="RowBlock"/> while the cursor moves on, so a native engine
+/// can be fed without a managed copy of the whole column. The block's buffers are reused for the next block. When the
+/// visitor returns false, reading stops after that block (the reader's other columns then hold the rows read so far).
 /// </summary>
 internal sealed class FeatureBlockColumn : ColumnBinding
 {
@@ -144,23 +29,31 @@ internal sealed class FeatureBlockColumn : ColumnBinding
 
     private readonly ValueRule _rule;
     private readonly BlockLayout _layout;
-    private readonly Action<FeatureBlock> _onBlock;
+    private readonly IRowBlockVisitor _visitor;
     private readonly bool _isDouble;
     private readonly int _blockRows;
-    private readonly FeatureBlock _block;
     private ValueGetter<VBuffer<float>>? _floatGetter;
     private ValueGetter<VBuffer<double>>? _doubleGetter;
     private VBuffer<float> _floatBuffer;
     private VBuffer<double> _doubleBuffer;
     private long _nonZero;
 
+    // The block being filled: dense rows, or CSR offsets / indices / values.
+    private float[] _dense = [];
+    private int[] _rowOffsets = [];
+    private int[] _indices = [];
+    private float[] _values = [];
+    private int _stored;
+    private int _rows;
+    private long _firstRow;
+
     internal FeatureBlockColumn(DataViewColumnReader reader, string columnName, string role, ValueRule rule, BlockLayout layout,
-        int maximumBlockRows, Action<FeatureBlock> onBlock) : base(reader, columnName, role)
+        int maximumBlockRows, IRowBlockVisitor visitor) : base(reader, columnName, role)
     {
         Guard.Argument(maximumBlockRows > 0, nameof(maximumBlockRows), $"A block must hold at least one row; got {maximumBlockRows}.");
         _rule = rule;
         _layout = layout;
-        _onBlock = Guard.NotNull(onBlock, nameof(onBlock));
+        _visitor = Guard.NotNull(visitor, nameof(visitor));
         if (Column.Type is not VectorDataViewType { IsKnownSize: true } vector
             || (vector.ItemType != NumberDataViewType.Single && vector.ItemType != NumberDataViewType.Double))
             throw Mismatch("a known-size vector of Single");
@@ -169,7 +62,6 @@ internal sealed class FeatureBlockColumn : ColumnBinding
         SlotNames = Data.SlotNames.Read(Column);
         long denseRows = Math.Max(1, MaximumDenseBlockBytes / (4L * Size));
         _blockRows = layout == BlockLayout.Sparse ? maximumBlockRows : (int)Math.Min(maximumBlockRows, denseRows);
-        _block = new FeatureBlock(Size);
     }
 
     /// <summary>Values per row.</summary>
@@ -196,9 +88,14 @@ internal sealed class FeatureBlockColumn : ColumnBinding
             _doubleGetter = cursor.GetGetter<VBuffer<double>>(Column);
         else
             _floatGetter = cursor.GetGetter<VBuffer<float>>(Column);
-        _block.Start(0, Sparse, _blockRows);
+        if (Sparse)
+            _rowOffsets = new int[_blockRows + 1];
+        else
+            _dense = new float[_blockRows * Size];
+        StartBlock(0);
         RowCount = 0;
         _nonZero = 0;
+        Stopped = false;
     }
 
     internal override void ReadRow(int row)
@@ -218,14 +115,21 @@ internal sealed class FeatureBlockColumn : ColumnBinding
             Append(row, _floatBuffer.GetIndices(), _floatBuffer.GetValues(), _floatBuffer.IsDense);
         }
         RowCount++;
-        if (_block.RowCount == _blockRows)
+        if (_rows == _blockRows)
             Flush(row + 1L);
     }
 
     internal override void Complete()
     {
-        if (_block.RowCount > 0)
+        if (_rows > 0 && !Stopped)
             Flush(RowCount);
+    }
+
+    private void StartBlock(long firstRow)
+    {
+        _firstRow = firstRow;
+        _rows = 0;
+        _stored = 0;
     }
 
     private void Append<T>(int row, ReadOnlySpan<int> indices, ReadOnlySpan<T> values, bool dense) where T : struct
@@ -237,14 +141,15 @@ internal sealed class FeatureBlockColumn : ColumnBinding
                 float v = ToSingle(values[k]);
                 if (v == 0)
                     continue;
-                Check(row, dense ? k : indices[k], v);
-                _block.AppendSparseValue(dense ? k : indices[k], v);
+                int j = dense ? k : indices[k];
+                Check(row, j, v);
+                AppendSparse(j, v);
                 _nonZero++;
             }
-            _block.EndSparseRow();
+            _rowOffsets[++_rows] = _stored;
             return;
         }
-        var destination = _block.AppendDenseRow();
+        var destination = _dense.AsSpan(_rows++ * Size, Size);
         if (!dense)
             destination.Clear();
         for (int k = 0; k < values.Length; k++)
@@ -260,6 +165,21 @@ internal sealed class FeatureBlockColumn : ColumnBinding
         }
     }
 
+    private void AppendSparse(int index, float value)
+    {
+        if (_stored == _indices.Length)
+        {
+            int capacity = (int)Math.Min(Array.MaxLength, Math.Max(1024L, 2L * _indices.Length));
+            if (capacity == _stored)
+                throw new InvalidOperationException($"A block holds at most {Array.MaxLength} stored values.");
+            Array.Resize(ref _indices, capacity);
+            Array.Resize(ref _values, capacity);
+        }
+        _indices[_stored] = index;
+        _values[_stored] = value;
+        _stored++;
+    }
+
     private static float ToSingle<T>(T value) where T : struct
         => typeof(T) == typeof(float) ? (float)(object)value : (float)(double)(object)value;
 
@@ -271,9 +191,90 @@ internal sealed class FeatureBlockColumn : ColumnBinding
 
     private void Flush(long nextRow)
     {
-        if (_layout == BlockLayout.Auto)
-            _block.DensifyIfFull();
-        _onBlock(_block);
-        _block.Start(nextRow, Sparse, _blockRows);
+        bool keepGoing;
+        if (!Sparse)
+        {
+            keepGoing = _visitor.Visit(new RowBlock(checked((int)_firstRow), _rows, Size, _dense.AsSpan(0, _rows * Size)));
+        }
+        else if (_layout == BlockLayout.Auto && (long)_stored * 2 >= (long)_rows * Size)
+        {
+            // At least half full: dense is smaller and faster to consume.
+            if (_dense.Length < _rows * Size)
+                _dense = new float[_blockRows * Size];
+            var dense = _dense.AsSpan(0, _rows * Size);
+            dense.Clear();
+            for (int r = 0; r < _rows; r++)
+            {
+                for (int k = _rowOffsets[r]; k < _rowOffsets[r + 1]; k++)
+                    dense[r * Size + _indices[k]] = _values[k];
+            }
+            keepGoing = _visitor.Visit(new RowBlock(checked((int)_firstRow), _rows, Size, dense));
+        }
+        else
+        {
+            keepGoing = _visitor.Visit(new RowBlock(checked((int)_firstRow), Size, _rowOffsets.AsSpan(0, _rows + 1),
+                _indices.AsSpan(0, _stored), _values.AsSpan(0, _stored)));
+        }
+        Stopped = !keepGoing;
+        StartBlock(nextRow);
+    }
+}
+
+/// <summary>
+/// A feature column of an <see cref="IDataView"/> as an <see cref="IRowBlockSource"/>: each <see cref="Read"/> opens a
+/// new cursor and streams the column in bounded blocks, dense or CSR as the rows are stored, so engines that read
+/// the data several times (a sampling pass, then a pass that pushes rows) never hold a managed copy of it. The view
+/// must give every cursor the same rows in the same order, as ML.NET's loaders and transforms do without shuffling.
+/// </summary>
+internal sealed class DataViewRowBlockSource : IRowBlockSource
+{
+    private readonly IDataView _data;
+    private readonly string _column;
+    private readonly string _component;
+    private readonly ValueRule _rule;
+    private readonly BlockLayout _layout;
+    private readonly int _blockRows;
+
+    /// <param name="data">The data.</param>
+    /// <param name="featureColumnName">A known-size vector of Single or Double.</param>
+    /// <param name="component">Who reads, for messages.</param>
+    /// <param name="rowCount">The number of rows (known from an earlier pass); every read must find exactly this many.</param>
+    /// <param name="rule">What each feature value must satisfy (NaN is often allowed: missing values).</param>
+    /// <param name="layout">Dense, sparse, or chosen per block.</param>
+    /// <param name="blockRows">The most rows per block.</param>
+    public DataViewRowBlockSource(IDataView data, string featureColumnName, string component, int rowCount,
+        ValueRule rule = ValueRule.Any, BlockLayout layout = BlockLayout.Auto, int blockRows = 4096)
+    {
+        _data = Guard.NotNull(data, nameof(data));
+        _column = featureColumnName;
+        _component = component;
+        _rule = rule;
+        _layout = layout;
+        _blockRows = blockRows;
+        RowCount = rowCount;
+        var column = SchemaChecks.Find(data.Schema, featureColumnName, "feature");
+        if (column.Type is not VectorDataViewType { IsKnownSize: true } vector)
+            throw SchemaChecks.Mismatch("feature", featureColumnName, "a known-size vector of Single", column.Type);
+        FeatureCount = vector.Size;
+    }
+
+    /// <inheritdoc/>
+    public int FeatureCount { get; }
+
+    /// <inheritdoc/>
+    public int RowCount { get; }
+
+    /// <inheritdoc/>
+    public void Read(IRowBlockVisitor visitor)
+    {
+        var reader = new DataViewColumnReader(_data, _component) { MinimumRowCount = 0 };
+        var column = reader.AddFeatureBlocks(_column, "feature", _rule, _layout, _blockRows, visitor);
+        reader.Read();
+        if (!column.Stopped && column.RowCount != RowCount)
+        {
+            throw new InvalidOperationException(
+                $"The data gave {column.RowCount} rows to a second read where the first read found {RowCount}; {_component} needs " +
+                "data that gives every cursor the same rows (cache it with mlContext.Data.Cache if it does not).");
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Buffers;
 
 namespace MLNetExt.Ranking;
@@ -77,20 +78,14 @@ public static class RankingMeasures
     /// <param name="options">Conventions; null for <see cref="RankingMetricOptions.Default"/>.</param>
     public static double Dcg(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, int k, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return DcgAt(labels, s, options, k);
     }
 
     /// <inheritdoc cref="Dcg(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double Dcg(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, int k, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return DcgAt(labels, s, options, k);
     }
 
@@ -101,20 +96,14 @@ public static class RankingMeasures
     /// <inheritdoc cref="Dcg(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double Ndcg(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, int k, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return NdcgAt(labels, s, options, k);
     }
 
     /// <inheritdoc cref="Ndcg(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double Ndcg(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, int k, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return NdcgAt(labels, s, options, k);
     }
 
@@ -128,20 +117,14 @@ public static class RankingMeasures
     /// <param name="options">Conventions; null for <see cref="RankingMetricOptions.Default"/>.</param>
     public static double AveragePrecision(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, int k = int.MaxValue, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return ApAt(labels, s, options, k);
     }
 
     /// <inheritdoc cref="AveragePrecision(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double AveragePrecision(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, int k = int.MaxValue, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return ApAt(labels, s, options, k);
     }
 
@@ -152,20 +135,14 @@ public static class RankingMeasures
     /// <inheritdoc cref="AveragePrecision(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double ReciprocalRank(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, int k = int.MaxValue, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return RrAt(labels, s, options, k);
     }
 
     /// <inheritdoc cref="ReciprocalRank(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double ReciprocalRank(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, int k = int.MaxValue, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return RrAt(labels, s, options, k);
     }
 
@@ -176,20 +153,14 @@ public static class RankingMeasures
     /// <inheritdoc cref="AveragePrecision(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double ExpectedReciprocalRank(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, int k = int.MaxValue, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return ErrAt(labels, s, options, k, RankingKernels.ErrMaximum(labels, options));
     }
 
     /// <inheritdoc cref="ExpectedReciprocalRank(ReadOnlySpan{float}, ReadOnlySpan{double}, int, RankingMetricOptions?)"/>
     public static double ExpectedReciprocalRank(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, int k = int.MaxValue, RankingMetricOptions? options = null)
     {
-        options = Prepare(labels, scores.Length, k, options);
-        RankingKernels.CheckScores(scores);
-        var s = RankingScratch.ForCurrentThread(labels.Length);
-        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        var s = Ranked(labels, scores, k, ref options);
         return ErrAt(labels, s, options, k, RankingKernels.ErrMaximum(labels, options));
     }
 
@@ -295,6 +266,26 @@ public static class RankingMeasures
     }
 
     // ---- shared steps -------------------------------------------------------------------------------------------
+
+    /// <summary>Checks the inputs, resolves <paramref name="options"/> and sorts the query into this thread's scratch.</summary>
+    private static RankingScratch Ranked(ReadOnlySpan<float> labels, ReadOnlySpan<double> scores, int k, [NotNull] ref RankingMetricOptions? options)
+    {
+        options = Prepare(labels, scores.Length, k, options);
+        RankingKernels.CheckScores(scores);
+        var s = RankingScratch.ForCurrentThread(labels.Length);
+        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        return s;
+    }
+
+    /// <inheritdoc cref="Ranked(ReadOnlySpan{float}, ReadOnlySpan{double}, int, ref RankingMetricOptions?)"/>
+    private static RankingScratch Ranked(ReadOnlySpan<float> labels, ReadOnlySpan<float> scores, int k, [NotNull] ref RankingMetricOptions? options)
+    {
+        options = Prepare(labels, scores.Length, k, options);
+        RankingKernels.CheckScores(scores);
+        var s = RankingScratch.ForCurrentThread(labels.Length);
+        RankingKernels.Rank(labels, scores, options.TieRule, s.Keys.AsSpan(0, labels.Length), s.Order.AsSpan(0, labels.Length));
+        return s;
+    }
 
     private static RankingMetricOptions Prepare(ReadOnlySpan<float> labels, int scoreCount, int k, RankingMetricOptions? options,
         string cutoffName = "k")

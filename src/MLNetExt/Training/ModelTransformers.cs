@@ -13,27 +13,37 @@ namespace MLNetExt.Training;
 /// <summary>
 /// A trained ranking model applied to a feature column: writes <c>Score</c> (Single; larger ranks higher), which
 /// <c>mlContext.Ranking.Evaluate</c> and <c>mlContext.Ranking.EvaluateRanking</c> read with the label and group
-/// columns. Returned by MLNetExt's ranking trainers.
+/// columns, and, for models trained to give calibrated scores (RCR), <c>Probability</c> (Single: the estimated
+/// relevance in [0, 1]), which <c>EvaluateCalibration</c> reads. Returned by MLNetExt's ranking trainers.
 /// </summary>
 /// <typeparam name="TModel">The model parameters.</typeparam>
 public sealed class RankingModelTransformer<TModel> : TrainedModelTransformer<TModel> where TModel : class
 {
-    private static readonly OutputColumn[] _outputs = [new(ColumnNames.Score, NumberDataViewType.Single, ScoreAnnotations.Score)];
+    private static readonly OutputColumn[] _score = [new(ColumnNames.Score, NumberDataViewType.Single, ScoreAnnotations.Score)];
+
+    private static readonly OutputColumn[] _scoreAndProbability =
+    [
+        .. _score,
+        new(ColumnNames.Probability, NumberDataViewType.Single, ScoreAnnotations.Probability),
+    ];
 
     internal RankingModelTransformer(TModel model, string featureColumnName) : base(model, featureColumnName)
     {
-        if (Scorer.OutputCount != 1)
-            throw new ArgumentException($"A ranking model writes one score per row, not {Scorer.OutputCount}.", nameof(model));
+        if (Scorer.OutputCount is not (1 or 2))
+            throw new ArgumentException($"A ranking model writes a score (and optionally a probability) per row, not {Scorer.OutputCount} values.", nameof(model));
     }
+
+    /// <summary>Whether the model writes a <c>Probability</c> column besides <c>Score</c>.</summary>
+    public bool HasProbability => Scorer.OutputCount == 2;
 
     private protected override string Task => ScoreAnnotations.Ranking;
 
     private protected override ComponentFormat Format => RankingModelLoader.Format;
 
-    private protected override IReadOnlyList<OutputColumn> Outputs => _outputs;
+    private protected override IReadOnlyList<OutputColumn> Outputs => HasProbability ? _scoreAndProbability : _score;
 
     private protected override Delegate MakeGetter(int index, Func<double[]> evaluate)
-        => (ValueGetter<float>)((ref float value) => value = (float)evaluate()[0]);
+        => (ValueGetter<float>)((ref float value) => value = (float)evaluate()[index]);
 }
 
 /// <summary>

@@ -86,7 +86,7 @@ public sealed class TrainerDataTests
         StringAssert.Contains(e.Message, "Feature column 'Features' holds 3 values at row 1, but its type declares 4");
 
         var blocks = new DataViewColumnReader(data, "Trainer");
-        blocks.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Dense, 2, _ => { });
+        blocks.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Dense, 2, new RowCollector());
         e = Assert.ThrowsExactly<InvalidOperationException>(() => blocks.Read());
         StringAssert.Contains(e.Message, "holds 3 values at row 1");
     }
@@ -102,28 +102,17 @@ public sealed class TrainerDataTests
         var data = new AlternatingSparseDataView(Rows(mlContext, n, i => dense[i]));
         foreach (var layout in new[] { BlockLayout.Dense, BlockLayout.Sparse, BlockLayout.Auto })
         {
-            var seen = new List<float[]>();
-            var firstRows = new List<long>();
+            var collector = new RowCollector();
             var reader = new DataViewColumnReader(data, "Trainer");
-            var column = reader.AddFeatureBlocks("Features", "feature", ValueRule.Any, layout, 5, block =>
-            {
-                firstRows.Add(block.FirstRow);
-                Assert.IsTrue(block.RowCount <= 5);
-                Assert.AreEqual(layout == BlockLayout.Sparse, block.IsSparse, layout.ToString());
-                for (int r = 0; r < block.RowCount; r++)
-                {
-                    var row = new float[f];
-                    block.CopyRow(r, row);
-                    seen.Add(row);
-                }
-            });
+            var column = reader.AddFeatureBlocks("Features", "feature", ValueRule.Any, layout, 5, collector);
             Assert.AreEqual(n, reader.Read());
-            CollectionAssert.AreEqual(new long[] { 0, 5, 10, 15, 20 }, firstRows, layout.ToString());
-            Assert.AreEqual(n, seen.Count);
+            CollectionAssert.AreEqual(new[] { 0, 5, 10, 15, 20 }, collector.FirstRows, layout.ToString());
+            Assert.IsTrue(collector.Sparse.All(sparse => sparse == (layout == BlockLayout.Sparse)), layout.ToString());
+            Assert.AreEqual(n, collector.Rows.Count);
             for (int i = 0; i < n; i++)
             {
                 for (int j = 0; j < f; j++)
-                    Assert.AreEqual(BitConverter.SingleToInt32Bits(dense[i][j]), BitConverter.SingleToInt32Bits(seen[i][j]), $"{layout} row {i} slot {j}");
+                    Assert.AreEqual(BitConverter.SingleToInt32Bits(dense[i][j]), BitConverter.SingleToInt32Bits(collector.Rows[i][j]), $"{layout} row {i} slot {j}");
             }
             Assert.AreEqual(dense.Sum(r => r.Count(v => v != 0)), column.NonZeroCount, layout.ToString());
         }
@@ -134,28 +123,55 @@ public sealed class TrainerDataTests
     {
         var mlContext = new MLContext(seed: 1);
         var mostlyZero = Rows(mlContext, 6, i => [0, i == 2 ? 5 : 0, 0, 0]);
-        long stored = 0;
+        var collector = new RowCollector();
         var reader = new DataViewColumnReader(mostlyZero, "Trainer");
-        reader.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Auto, 100, block =>
-        {
-            Assert.IsTrue(block.IsSparse, "1 of 24 values is non-zero: the block stays sparse");
-            stored += block.StoredValueCount;
-            CollectionAssert.AreEqual(new[] { 0, 0, 0, 1, 1, 1, 1 }, block.RowOffsets.ToArray());
-            CollectionAssert.AreEqual(new[] { 1 }, block.Indices.ToArray());
-        });
+        reader.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Auto, 100, collector);
         reader.Read();
-        Assert.AreEqual(1, stored);
+        Assert.IsTrue(collector.Sparse.Single(), "1 of 24 values is non-zero: the block stays sparse");
+        Assert.AreEqual(1L, collector.Stored.Single());
+        CollectionAssert.AreEqual(new[] { 0, 0, 0, 1, 1, 1, 1 }, collector.Offsets.Single());
 
-        var full = new DataViewColumnReader(Rows(mlContext, 3, i => [1, 2, 3, 4]), "Trainer");
-        full.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Auto, 100, block => Assert.IsFalse(block.IsSparse));
-        full.Read();
+        var full = new RowCollector();
+        var fullReader = new DataViewColumnReader(Rows(mlContext, 3, i => [1, 2, 3, 4]), "Trainer");
+        fullReader.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Auto, 100, full);
+        fullReader.Read();
+        Assert.IsFalse(full.Sparse.Single());
+    }
+
+    [TestMethod]
+    public void FeatureBlocks_AVisitorThatReturnsFalse_StopsTheRead()
+    {
+        var collector = new RowCollector { StopAfterBlocks = 2 };
+        var reader = new DataViewColumnReader(Rows(new MLContext(seed: 1), 20, i => [i, 0, 0, 0]), "Trainer") { MinimumRowCount = 0 };
+        reader.AddFeatureBlocks("Features", "feature", ValueRule.Any, BlockLayout.Dense, 3, collector);
+        Assert.AreEqual(6, reader.Read(), "two blocks of three rows, then stop");
+        Assert.AreEqual(2, collector.FirstRows.Count);
+    }
+
+    [TestMethod]
+    public void DataViewRowBlockSource_ReadsTheColumnAgainOnEveryPass()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = Rows(mlContext, 10, i => [i, -i, 0, 1]);
+        var source = new DataViewRowBlockSource(data, "Features", "Trainer", rowCount: 10, blockRows: 4);
+        Assert.AreEqual(4, source.FeatureCount);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            var collector = new RowCollector();
+            source.Read(collector);
+            CollectionAssert.AreEqual(new[] { 0, 4, 8 }, collector.FirstRows);
+            Assert.AreEqual(-9f, collector.Rows[9][1]);
+        }
+        var wrong = new DataViewRowBlockSource(data, "Features", "Trainer", rowCount: 11);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => wrong.Read(new RowCollector()));
+        StringAssert.Contains(e.Message, "gave 10 rows to a second read where the first read found 11");
     }
 
     [TestMethod]
     public void FeatureBlocks_ValueRule_NamesRowAndSlot()
     {
         var reader = new DataViewColumnReader(Rows(new MLContext(seed: 1), 3, i => [0, i == 2 ? float.NaN : 1, 0, 0]), "Trainer");
-        reader.AddFeatureBlocks("Features", "feature", ValueRule.Finite, BlockLayout.Sparse, 2, _ => { });
+        reader.AddFeatureBlocks("Features", "feature", ValueRule.Finite, BlockLayout.Sparse, 2, new RowCollector());
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => reader.Read());
         StringAssert.Contains(e.Message, "NaN in slot 1 at row 2");
     }
@@ -168,11 +184,11 @@ public sealed class TrainerDataTests
         var schemaOnly = new DataViewSchema.Builder();
         schemaOnly.AddColumn("Features", new VectorDataViewType(NumberDataViewType.Single, 20_000_000));
         var column = new FeatureBlockColumn(new DataViewColumnReader(new EmptyDataView(schemaOnly.ToSchema()), "Trainer"),
-            "Features", "feature", ValueRule.Any, BlockLayout.Dense, 4096, _ => { });
+            "Features", "feature", ValueRule.Any, BlockLayout.Dense, 4096, new RowCollector());
         Assert.AreEqual(20_000_000, column.Size);
         Assert.AreEqual(1, column.BlockRows);
         var sparse = new FeatureBlockColumn(new DataViewColumnReader(new EmptyDataView(schemaOnly.ToSchema()), "Trainer"),
-            "Features", "feature", ValueRule.Any, BlockLayout.Sparse, 4096, _ => { });
+            "Features", "feature", ValueRule.Any, BlockLayout.Sparse, 4096, new RowCollector());
         Assert.AreEqual(4096, sparse.BlockRows, "sparse blocks grow with the values they hold, not the width");
     }
 
@@ -200,6 +216,33 @@ public sealed class TrainerDataTests
     }
 
     // ---- test doubles ----
+
+    /// <summary>Copies every block it is given: rows densely, and each block's layout, offsets and stored count.</summary>
+    private sealed class RowCollector : IRowBlockVisitor
+    {
+        public List<float[]> Rows { get; } = [];
+        public List<int> FirstRows { get; } = [];
+        public List<bool> Sparse { get; } = [];
+        public List<int[]> Offsets { get; } = [];
+        public List<long> Stored { get; } = [];
+        public int StopAfterBlocks { get; init; } = int.MaxValue;
+
+        public bool Visit(in RowBlock block)
+        {
+            FirstRows.Add(block.StartRow);
+            Sparse.Add(block.IsSparse);
+            Offsets.Add(block.IsSparse ? block.RowOffsets.ToArray() : []);
+            Stored.Add(block.StoredValueCount);
+            Assert.IsTrue(block.RowCount >= 1);
+            for (int r = 0; r < block.RowCount; r++)
+            {
+                var row = new float[block.FeatureCount];
+                block.CopyRow(r, row);
+                Rows.Add(row);
+            }
+            return FirstRows.Count < StopAfterBlocks;
+        }
+    }
 
     /// <summary>Declares the input's vector type but returns one value fewer at one row.</summary>
     private sealed class ShortRowDataView(IDataView input, long shortRow) : IDataView

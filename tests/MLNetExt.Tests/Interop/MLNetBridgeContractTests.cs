@@ -3,6 +3,8 @@ using Microsoft.ML;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
 
+using MLNetExt.Tests.Support;
+
 namespace MLNetExt.Tests.Interop;
 
 /// <summary>
@@ -49,7 +51,7 @@ public sealed class MLNetBridgeContractTests
         // assemblies (not a stale copy), and so must the runtime that runs the other tests.
         string expected = typeof(MLNetBridgeContractTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "MicrosoftMLVersion").Value!;
-        using var resolver = CreateResolver();
+        using var resolver = MLNetInternals.CreateResolver();
         foreach (string name in new[] { "Microsoft.ML.Core", "Microsoft.ML.Data" })
         {
             var resolved = resolver.Resolve(new AssemblyNameReference(name, new Version(1, 0, 0, 0)));
@@ -85,124 +87,5 @@ public sealed class MLNetBridgeContractTests
     }
 
     private static List<(string User, string Member)> FindInternalUses(bool includeUnresolved = false)
-    {
-        using var resolver = CreateResolver();
-        using var assembly = AssemblyDefinition.ReadAssembly(Path.Combine(AppContext.BaseDirectory, "MLNetExt.dll"),
-            new ReaderParameters { AssemblyResolver = resolver });
-        var uses = new List<(string, string)>();
-
-        void Consider(string user, MemberReference reference)
-        {
-            if (reference.DeclaringType?.Scope is not AssemblyNameReference && reference is not TypeReference)
-                return;
-            var scope = (reference as TypeReference ?? reference.DeclaringType)!.Scope;
-            if (scope is not AssemblyNameReference name || !name.Name.StartsWith("Microsoft.ML", StringComparison.Ordinal))
-                return;
-            string? key = Describe(reference, out bool resolved);
-            if (!resolved)
-            {
-                if (includeUnresolved)
-                    uses.Add((user, "?" + reference.FullName));
-                return;
-            }
-            if (key is not null)
-                uses.Add((user, key));
-        }
-
-        foreach (var attribute in assembly.CustomAttributes)
-        {
-            Consider("<assembly>", attribute.Constructor);
-            Consider("<assembly>", attribute.AttributeType);
-            foreach (var argument in attribute.ConstructorArguments)
-            {
-                if (argument.Value is TypeReference typeArgument)
-                    Consider("<assembly>", typeArgument);
-            }
-        }
-        foreach (var type in assembly.MainModule.GetTypes())
-        {
-            string user = type.FullName;
-            foreach (var method in type.Methods)
-            {
-                foreach (var parameter in method.Parameters)
-                    Consider(user, parameter.ParameterType);
-                Consider(user, method.ReturnType);
-                if (!method.HasBody)
-                    continue;
-                foreach (Instruction instruction in method.Body.Instructions)
-                {
-                    if (instruction.Operand is MemberReference member)
-                        Consider(user, member);
-                }
-            }
-            foreach (var field in type.Fields)
-                Consider(user, field.FieldType);
-        }
-        return uses;
-    }
-
-    /// <summary>Resolves ML.NET's assemblies from the test's output folder only, where the build copied the restored version.</summary>
-    private static DefaultAssemblyResolver CreateResolver()
-    {
-        var resolver = new DefaultAssemblyResolver();
-        foreach (string directory in resolver.GetSearchDirectories())
-            resolver.RemoveSearchDirectory(directory);
-        resolver.AddSearchDirectory(AppContext.BaseDirectory);
-        return resolver;
-    }
-
-    /// <summary>"T:", "M:" or "F:" plus the name when the resolved definition is not public; null when it is.</summary>
-    private static string? Describe(MemberReference reference, out bool resolved)
-    {
-        resolved = true;
-        switch (reference)
-        {
-            case GenericInstanceType generic:
-                return Describe(generic.ElementType, out resolved);
-            case TypeSpecification specification:
-                return Describe(specification.ElementType, out resolved);
-            case TypeReference typeReference:
-            {
-                var type = typeReference.Resolve();
-                if (type is null)
-                {
-                    resolved = false;
-                    return null;
-                }
-                return IsVisible(type) ? null : "T:" + type.FullName;
-            }
-            case MethodReference methodReference:
-            {
-                var method = methodReference.Resolve();
-                if (method is null)
-                {
-                    resolved = false;
-                    return null;
-                }
-                return (method.IsPublic || method.IsFamily || method.IsFamilyOrAssembly) && IsVisible(method.DeclaringType) ? null : $"M:{method.DeclaringType.FullName}::{method.Name}";
-            }
-            case FieldReference fieldReference:
-            {
-                var field = fieldReference.Resolve();
-                if (field is null)
-                {
-                    resolved = false;
-                    return null;
-                }
-                return field.IsPublic && IsVisible(field.DeclaringType) ? null : $"F:{field.DeclaringType.FullName}::{field.Name}";
-            }
-            default:
-                return null;
-        }
-    }
-
-    private static bool IsVisible(TypeDefinition type)
-    {
-        for (var t = type; t is not null; t = t.DeclaringType)
-        {
-            if (!(t.IsPublic || t.IsNestedPublic))
-                return false;
-        }
-        return true;
-    }
+        => MLNetInternals.FindUses(Path.Combine(AppContext.BaseDirectory, "MLNetExt.dll"), includeUnresolved);
 }

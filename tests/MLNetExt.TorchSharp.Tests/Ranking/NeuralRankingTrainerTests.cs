@@ -65,7 +65,7 @@ public sealed class NeuralRankingTrainerTests
         Assert.IsTrue(ours.GetNdcg(10) > constant.GetNdcg(10) + 0.05, $"NDCG@10 {ours.GetNdcg(10)} is not clearly above constant scores' {constant.GetNdcg(10)}.");
         Assert.IsTrue(mlnet.NormalizedDiscountedCumulativeGains[9] > 0.4, $"ML.NET's evaluator reads the scores: NDCG@10 {mlnet.NormalizedDiscountedCumulativeGains[9]}");
         Assert.IsTrue(model.IsRowToRowMapper);
-        Assert.AreEqual(8, model.Model.History!.EpochsRun);
+        Assert.AreEqual(8, model.Model.TrainingHistory!.EpochsRun);
         Assert.AreEqual(300, model.Model.FeatureCount);
     }
 
@@ -171,7 +171,7 @@ public sealed class NeuralRankingTrainerTests
         options.EarlyStoppingPatience = 3;
         options.LearningRate = 0.05;
         var model = mlContext.Ranking.Trainers.NeuralRanking(options).Fit(train, validation);
-        var history = model.Model.History!;
+        var history = model.Model.TrainingHistory!;
         Assert.IsTrue(history.EpochsRun < 200 && history.StoppedEarly, $"ran {history.EpochsRun} epochs");
         Assert.AreEqual(history.EpochsRun - 3, history.BestEpoch, "patience 3: the last 3 epochs did not improve");
         Assert.AreEqual(history.Validation.Max(), history.Validation[history.BestEpoch - 1]);
@@ -249,5 +249,47 @@ public sealed class NeuralRankingTrainerTests
         transformer.AttentionHeads = 2;
         var e6 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => mlContext.Ranking.Trainers.NeuralRanking(transformer));
         StringAssert.Contains(e6.Message, "AttentionHeads");
+    }
+}
+
+/// <summary>The shared conformance checks (docs/style.md §13) for the neural ranker with each scorer.</summary>
+[TestClass]
+public sealed class NeuralRankingConformanceTests
+{
+    [TestMethod]
+    [DataRow(NeuralRankingScorer.Mlp)]
+    [DataRow(NeuralRankingScorer.Transformer)]
+    public void NeuralRanking_PassesTheSharedConformanceChecks(NeuralRankingScorer scorer)
+    {
+        NeuralRankingTrainer.Options Options()
+        {
+            var o = NeuralRankingTrainerTests.SmallOptions(NeuralRankingLoss.Rcr, epochs: 2);
+            o.Scorer = scorer;
+            o.HiddenLayerSizes = [8];
+            o.FeedForwardSize = 16;
+            return o;
+        }
+        var skip = new Dictionary<string, string>
+        {
+            ["UnitWeights"] = "allRank's losses have no document weights; ExampleWeightColumnName is refused when the trainer is created",
+            ["ZeroWeights"] = "allRank's losses have no document weights; ExampleWeightColumnName is refused when the trainer is created",
+        };
+        if (scorer == NeuralRankingScorer.Transformer)
+            skip["RowByRow"] = "the transformer scorer scores whole groups; PredictionEngine is refused by design (tested in NeuralRankingTrainerTests)";
+        Conformance.Check(new ConformanceCase
+        {
+            Name = $"NeuralRanking ({scorer})",
+            Estimator = ctx => ctx.Ranking.Trainers.NeuralRanking(Options()),
+            FitData = ctx => ctx.Data.LoadFromEnumerable(NeuralRankingTrainerTests.SmallDocs()),
+            OutputColumns = ["Score", "Probability"],
+            InputColumns = new Dictionary<string, InvalidValueBehavior> { ["Features"] = InvalidValueBehavior.Throws, ["Label"] = InvalidValueBehavior.Throws },
+            GroupColumn = "GroupId",
+            EstimatorWithOptions = ctx =>
+            {
+                var o = Options();
+                return (ctx.Ranking.Trainers.NeuralRanking(o), o);
+            },
+            Skip = skip,
+        });
     }
 }
