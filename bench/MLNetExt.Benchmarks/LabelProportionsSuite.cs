@@ -138,7 +138,7 @@ internal static class LabelProportionsSuite
             var fitted = mlContext.BinaryClassification.Trainers.LabelProportions(options).Fit(bagged);
             double seconds = clock.Elapsed.TotalSeconds;
             var metrics = Evaluate(mlContext, fitted, test);
-            return metrics with { Seconds = seconds, Epochs = fitted.Model.History!.EpochsRun };
+            return metrics with { Seconds = seconds, Epochs = fitted.Model.TrainingHistory!.EpochsRun };
         }
         catch (InvalidOperationException e)
         {

@@ -62,9 +62,10 @@ internal sealed record BagBatch(Tensor BagOfRow, Tensor Positions, Tensor Paddin
 
     /// <summary>
     /// Builds the tensors for bags given by their sizes (the rows are bag 0's, then bag 1's, ...) and proportions
-    /// (<paramref name="alpha"/>, <c>sizes.Length * width</c> values), on <paramref name="device"/>.
+    /// (<paramref name="alpha"/>, <c>sizes.Length * width</c> values), on <paramref name="device"/>, sizes and
+    /// proportions in <paramref name="dtype"/> (the logits' type: float32 in training, float64 in the oracle tests).
     /// </summary>
-    public static BagBatch Create(ReadOnlySpan<int> sizes, ReadOnlySpan<float> alpha, int width, Device device)
+    public static BagBatch Create(ReadOnlySpan<int> sizes, ReadOnlySpan<float> alpha, int width, Device device, ScalarType dtype = ScalarType.Float32)
     {
         int bags = sizes.Length, longest = 0, rows = 0;
         foreach (int k in sizes)
@@ -92,8 +93,8 @@ internal sealed record BagBatch(Tensor BagOfRow, Tensor Positions, Tensor Paddin
             tensor(bagOfRow).to(device),
             tensor(positions).to(device),
             tensor(padding, [bags, longest]).to(device),
-            tensor(sizeValues).to(device),
-            tensor(alpha.ToArray(), [bags, width]).to(device));
+            tensor(sizeValues).to(dtype, device),
+            tensor(alpha.ToArray(), [bags, width]).to(dtype, device));
     }
 
     /// <summary>Per-bag means of per-row values [rows, c] -> [bags, c].</summary>

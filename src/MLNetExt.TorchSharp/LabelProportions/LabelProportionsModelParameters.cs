@@ -24,7 +24,7 @@ public sealed class LabelProportionsModelParameters : IVectorScorer, IPersistent
         Standardizer = standardizer;
         Loss = loss;
         ClassPrior = classPrior;
-        History = history;
+        TrainingHistory = history;
         (_weights, _biases) = Layers(spec, weights);
     }
 
@@ -34,8 +34,8 @@ public sealed class LabelProportionsModelParameters : IVectorScorer, IPersistent
 
     internal FeatureStandardizer Standardizer { get; }
 
-    /// <summary>The training run's history (null for a loaded model).</summary>
-    internal TorchTrainingHistory? History { get; }
+    /// <summary>What happened in training (epochs run, the kept epoch, per-epoch training loss and held-out metric, seconds); null for a loaded model.</summary>
+    public TorchTrainingHistory? TrainingHistory { get; }
 
     /// <summary>The number of features the model reads.</summary>
     public int FeatureCount => Spec.FeatureCount;

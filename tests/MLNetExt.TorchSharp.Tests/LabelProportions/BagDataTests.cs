@@ -126,7 +126,9 @@ public sealed class BagDataTests
             Assert.AreEqual(1f, p.Sum(), 1e-6f);
         // Over the whole data: 6 cats (rows 0, 3, 6, 8, 9, 11), 4 dogs, 2 eels; each bag has 4 rows, so the size-weighted mean is that.
         var mean = Enumerable.Range(0, 3).Select(c => proportions.Average(p => p[c])).ToArray();
-        CollectionAssert.AreEqual(new[] { 0.5f, 1f / 3, 1f / 6 }, mean.Select(m => (float)Math.Round(m, 6)).ToArray(), "class fractions");
+        double[] expected = [0.5, 1.0 / 3, 1.0 / 6];
+        for (int c = 0; c < 3; c++)
+            Assert.AreEqual(expected[c], mean[c], 1e-6, $"class {c}'s fraction");
     }
 
     [TestMethod]

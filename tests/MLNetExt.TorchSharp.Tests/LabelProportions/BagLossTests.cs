@@ -21,7 +21,7 @@ public sealed class BagLossTests
     private static Tensor BinaryLogits(params double[] probabilities)
         => tensor(probabilities.Select(p => Math.Log(p / (1 - p))).ToArray(), [probabilities.Length, 1], dtype: ScalarType.Float64);
 
-    private static BagBatch Bags(int[] sizes, float[] alpha, int width) => BagBatch.Create(sizes, alpha, width, CPU);
+    private static BagBatch Bags(int[] sizes, float[] alpha, int width) => BagBatch.Create(sizes, alpha, width, CPU, ScalarType.Float64);
 
     private static double[] PerBag(LabelProportionsLoss loss, Tensor logits, BagBatch batch, double[] prior, double rho = 0.5,
         EasyLlpInstanceLoss easy = EasyLlpInstanceLoss.Log)

@@ -55,7 +55,7 @@ public sealed class LabelProportionsPersistenceTests
         CollectionAssert.AreEqual(binary.Model.ClassPrior.ToArray(), loaded.Model.ClassPrior.ToArray());
         CollectionAssert.AreEqual(binary.Model.FeatureMeans.ToArray(), loaded.Model.FeatureMeans.ToArray());
         CollectionAssert.AreEqual(binary.Model.Weights.SelectMany(w => w.Values).ToArray(), loaded.Model.Weights.SelectMany(w => w.Values).ToArray());
-        Assert.IsNull(loaded.Model.History);
+        Assert.IsNull(loaded.Model.TrainingHistory);
     }
 
     private const string CommittedBinary = "Models/label-proportions-binary-mlp-v1.zip";
