@@ -93,13 +93,19 @@ internal static class LabelProportionsSuite
             {
                 var model = modelName == "mlp" ? LabelProportionsModel.Mlp : LabelProportionsModel.Linear;
                 var results = new Dictionary<(string Loss, string Bags), List<Result>>();
-                foreach (var bags in BagSettings)
+                // The bar's columns (R1, R32) first, so a run cut short still answers it; every fit is printed as it ends.
+                foreach (var bags in BagSettings.OrderBy(b => b.Name is "R1" or "R32" ? 0 : 1))
                 {
                     foreach (var loss in Losses)
                     {
                         var list = results[(loss.Name, bags.Name)] = [];
                         for (int seed = 1; seed <= Seeds; seed++)
-                            list.Add(FitOne(train, test, bags, loss, model, seed));
+                        {
+                            var result = FitOne(train, test, bags, loss, model, seed);
+                            list.Add(result);
+                            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"  {set} {modelName} {bags.Name} {loss.Name} seed {seed}: AUC {result.Auc:0.0000} ECE {result.Ece:0.0000} {result.Seconds:0.0} s, {result.Epochs} epochs{(result.Error is null ? "" : $" FAILED: {result.Error}")}"));
+                        }
                     }
                 }
                 Print(set, modelName, results);
