@@ -273,17 +273,7 @@ internal static class LabelProportionsSuite
         return (mlContext.Data.Cache(mlContext.Data.LoadFromEnumerable(train, schema)), mlContext.Data.Cache(mlContext.Data.LoadFromEnumerable(test, schema)), d);
     }
 
-    private static int[] Permutation(int n, int seed)
-    {
-        var order = Enumerable.Range(0, n).ToArray();
-        var random = new CounterRandomStream(CounterRandom.SeedKey(seed), 0);
-        for (int i = n - 1; i > 0; i--)
-        {
-            int j = random.NextInt32(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
+    private static int[] Permutation(int n, int seed) => new CounterRandomStream(CounterRandom.SeedKey(seed), 0).Permutation(n);
 
     /// <summary>The projection on the first principal component of the standardised training features (power iteration, 200 steps).</summary>
     private static Func<float[], double> FirstPrincipalComponent(List<Row> train, int d)

@@ -182,15 +182,7 @@ internal static class LabelProportionsFitting
         if (count < 2)
             throw new InvalidOperationException($"The data has {count} bag; ValidationBagFraction needs at least 2 bags (one to train on, one to hold out).");
         int heldOut = Math.Clamp((int)Math.Round(fraction * count), 1, count - 1);
-        var order = new int[count];
-        for (int i = 0; i < count; i++)
-            order[i] = i;
-        var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x11F0, 0));
-        for (int i = count - 1; i > 0; i--)
-        {
-            int j = random.NextInt32(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        var order = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x11F0, 0)).Permutation(count);
         var held = order.Take(heldOut).Order().ToList();
         var train = order.Skip(heldOut).Order().ToList();
         return (train, held);

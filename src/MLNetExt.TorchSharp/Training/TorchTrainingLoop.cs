@@ -91,18 +91,7 @@ internal sealed class TorchTrainingLoop
 
     /// <summary>The order of the units in epoch <paramref name="epoch"/> (0-based): a permutation drawn from (seed, epoch).</summary>
     public static int[] EpochOrder(int seed, int epoch, int unitCount)
-    {
-        var order = new int[unitCount];
-        for (int i = 0; i < unitCount; i++)
-            order[i] = i;
-        var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x0BA7C4, epoch));
-        for (int i = unitCount - 1; i > 0; i--)
-        {
-            int j = random.NextInt32(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
+        => new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x0BA7C4, epoch)).Permutation(unitCount);
 
     /// <summary>
     /// No garbage collection while a run's minibatches (forward, backward, optimizer step) and validation passes are in

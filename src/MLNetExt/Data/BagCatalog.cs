@@ -179,15 +179,7 @@ public static class BagCatalog
         }
 
         // The random order: a Fisher-Yates permutation from the seed; rank[row] is the row's place in it.
-        var order = new int[n];
-        for (int i = 0; i < n; i++)
-            order[i] = i;
-        var random = new CounterRandomStream(CounterRandom.SeedKey(resolvedSeed), CounterRandom.Stream(0x0BA65, 0));
-        for (int i = n - 1; i > 0; i--)
-        {
-            int j = random.NextInt32(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        var order = new CounterRandomStream(CounterRandom.SeedKey(resolvedSeed), CounterRandom.Stream(0x0BA65, 0)).Permutation(n);
         var rank = new int[n];
         for (int i = 0; i < n; i++)
             rank[order[i]] = i;
