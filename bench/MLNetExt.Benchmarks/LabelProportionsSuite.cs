@@ -26,7 +26,7 @@ namespace MLNetExt.Benchmarks;
 /// </summary>
 internal static class LabelProportionsSuite
 {
-    private static readonly (string Name, LabelProportionsLoss Loss, EasyLlpInstanceLoss Easy)[] Losses =
+    private static (string Name, LabelProportionsLoss Loss, EasyLlpInstanceLoss Easy)[] Losses =
     [
         ("DLLP", LabelProportionsLoss.Dllp, EasyLlpInstanceLoss.Log),
         ("EasyLLP log", LabelProportionsLoss.EasyLlp, EasyLlpInstanceLoss.Log),
@@ -36,7 +36,7 @@ internal static class LabelProportionsSuite
         ("interpolating 0.5", LabelProportionsLoss.Interpolating, EasyLlpInstanceLoss.Log),
     ];
 
-    private static readonly (string Name, int Size, BagStrategy Strategy)[] BagSettings =
+    private static (string Name, int Size, BagStrategy Strategy)[] BagSettings =
     [
         ("R1", 1, BagStrategy.Random),
         ("R8", 8, BagStrategy.Random),
@@ -71,11 +71,18 @@ internal static class LabelProportionsSuite
             Sets = args[2].Split(',');
         if (args.Length > 3)
             Models = args[3].Split(',');
+        // Experiments on part of the grid: LLP_BAGS=R1,R32 and LLP_LOSSES="DLLP,bag squared" (names as printed; the bar needs DLLP, R1 and R32).
+        if (Environment.GetEnvironmentVariable("LLP_BAGS") is { Length: > 0 } bags)
+            BagSettings = BagSettings.Where(b => bags.Split(',').Contains(b.Name)).ToArray();
+        if (Environment.GetEnvironmentVariable("LLP_LOSSES") is { Length: > 0 } losses)
+            Losses = Losses.Where(l => losses.Split(',').Contains(l.Name)).ToArray();
     }
 
     public static void Run()
     {
-        Console.WriteLine($"== labelproportions: {Seeds} seeds, sets {string.Join(",", Sets)}, models {string.Join(",", Models)}, 1 libtorch thread ==");
+        Console.WriteLine($"== labelproportions: {Seeds} seeds, sets {string.Join(",", Sets)}, models {string.Join(",", Models)}, 1 libtorch thread, " +
+            $"bags {string.Join(",", BagSettings.Select(b => b.Name))}, losses {string.Join(",", Losses.Select(l => l.Name))}, " +
+            $"epochs {Environment.GetEnvironmentVariable("LLP_EPOCHS") ?? "50"} ==");
         var summary = new List<string>();
         foreach (string set in Sets)
         {
