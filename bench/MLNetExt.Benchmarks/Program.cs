@@ -10,6 +10,8 @@
 //                peak RSS against the state size and MB/s, also for the MLNetExt envelope alone
 //   rankeval     ranking evaluation of 1 million rows in 10,000 queries: EvaluateRanking against ML.NET's
 //                Ranking.Evaluate, and the span function's queries per second and allocations
+//   riskscores   integer risk scores: 5-fold CV of Fast and Certified mode, FasterRisk beside them on the same folds
+//                (MLNETEXT_FASTERRISK=<its src folder>), a rounded L1-logistic baseline; proofs of the golden optima
 //   ranking      boosted rankers (ours, ML.NET LightGbm, ML.NET FastTree) at equal settings on the LTR sample and a
 //                generated MSLR-shaped set of 1,000 and 10,000 queries: NDCG@k, fit seconds, s/tree, peak memory, each
 //                fit in a fresh process (runs default to 1 here: a 10,000-query fit takes about a minute)
@@ -45,6 +47,7 @@ var suites = new Dictionary<string, Action>
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,
     ["rankeval"] = RankingEvaluationSuite.Run,
+    ["riskscores"] = RiskScoreSuite.Run,
     ["ranking"] = RankingSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,

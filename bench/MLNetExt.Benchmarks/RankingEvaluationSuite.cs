@@ -19,7 +19,7 @@ internal static class RankingEvaluationSuite
         int rows = labels.Length;
         Console.WriteLine($"== rankeval: {rows:N0} scored rows in {queries:N0} queries (50-150 documents, labels 0-4, scores with ties) ==");
         var mlContext = new MLContext(seed: 1);
-        var view = new RankingArrayDataView(labels, scores, offsets);
+        var view = ArrayDataView.Ranking(labels, scores, offsets);
         var mlnet = new RankingEvaluationOptions { MetricOptions = RankingMetricOptions.MLNet };
         var doubles = scores.Select(s => (double)s).ToArray();
         RankingMetrics? theirs = null;
@@ -95,68 +95,5 @@ internal static class RankingEvaluationSuite
             offsets.Add(labels.Count);
         }
         return (labels.ToArray(), scores.ToArray(), offsets.ToArray());
-    }
-
-    /// <summary>Label (Single), Score (Single) and GroupId (key) held in arrays; getters read the arrays directly.</summary>
-    private sealed class RankingArrayDataView : IDataView
-    {
-        private readonly float[] _labels;
-        private readonly float[] _scores;
-        private readonly uint[] _groups;
-
-        public RankingArrayDataView(float[] labels, float[] scores, int[] offsets)
-        {
-            _labels = labels;
-            _scores = scores;
-            _groups = new uint[labels.Length];
-            for (int q = 0; q + 1 < offsets.Length; q++)
-                _groups.AsSpan(offsets[q], offsets[q + 1] - offsets[q]).Fill((uint)q + 1);
-            var builder = new DataViewSchema.Builder();
-            builder.AddColumn("Label", NumberDataViewType.Single);
-            builder.AddColumn("Score", NumberDataViewType.Single);
-            builder.AddColumn("GroupId", new KeyDataViewType(typeof(uint), offsets.Length));
-            Schema = builder.ToSchema();
-        }
-
-        public bool CanShuffle => false;
-
-        public DataViewSchema Schema { get; }
-
-        public long? GetRowCount() => _labels.Length;
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
-            => new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet());
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
-            => [GetRowCursor(columnsNeeded, rand)];
-
-        private sealed class Cursor(RankingArrayDataView view, HashSet<int> active) : DataViewRowCursor
-        {
-            private long _position = -1;
-
-            public override DataViewSchema Schema => view.Schema;
-
-            public override long Position => _position;
-
-            public override long Batch => 0;
-
-            public override bool MoveNext() => ++_position < view._labels.Length;
-
-            public override ValueGetter<DataViewRowId> GetIdGetter()
-                => (ref DataViewRowId value) => value = new DataViewRowId((ulong)_position, 0);
-
-            public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
-
-            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-            {
-                Delegate getter = column.Index switch
-                {
-                    0 => (ValueGetter<float>)((ref float v) => v = view._labels[_position]),
-                    1 => (ValueGetter<float>)((ref float v) => v = view._scores[_position]),
-                    _ => (ValueGetter<uint>)((ref uint v) => v = view._groups[_position]),
-                };
-                return (ValueGetter<TValue>)getter;
-            }
-        }
     }
 }

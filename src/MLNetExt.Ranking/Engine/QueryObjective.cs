@@ -74,21 +74,7 @@ internal abstract unsafe class QueryObjective : IRankingObjective
             _nextChunk = 0;
             try
             {
-                if (_scratch.Length == 1)
-                {
-                    RunWorker(0);
-                }
-                else
-                {
-                    try
-                    {
-                        Parallel.For(0, _scratch.Length, _options!, _worker!);
-                    }
-                    catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
-                    {
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-                    }
-                }
+                Workers.Run(_scratch.Length, _options!, _worker!);
             }
             finally
             {

@@ -132,21 +132,7 @@ internal sealed unsafe class YetiRankPairwiseObjective : YetiRankObjective
             _nextBlock = 0;
             try
             {
-                if (_hookScratch.Length == 1)
-                {
-                    RunWorker(0);
-                }
-                else
-                {
-                    try
-                    {
-                        Parallel.For(0, _hookScratch.Length, _options!, _worker!);
-                    }
-                    catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
-                    {
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-                    }
-                }
+                Workers.Run(_hookScratch.Length, _options!, _worker!);
             }
             finally
             {
