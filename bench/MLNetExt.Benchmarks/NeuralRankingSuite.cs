@@ -16,7 +16,9 @@ namespace MLNetExt.Benchmarks;
 /// convention), median seconds per epoch, and ECE-15 of sigmoid(Score) (Probability for RCR) against RCR's target
 /// (grades divided by the largest); then allRank's epoch beside ours in the same run when <c>ALLRANK_DIR</c> names
 /// an allRank checkout and <c>ALLRANK_PYTHON</c> (default /usr/bin/python3) has torch.
-/// Arguments: <c>neural [ltrEpochs] [syntheticEpochs]</c> (defaults 60 and 12).
+/// Arguments: <c>neural [ltrEpochs] [syntheticEpochs]</c> (defaults 60 and 12). Environment: <c>NEURAL_SEEDS</c> (comma-separated
+/// trainer seeds, default 42; with several, the mean and sd of NDCG@10 over them), <c>NEURAL_SETS</c> (ltr, synthetic),
+/// <c>NEURAL_LOSSES</c>, <c>NEURAL_SKIP_ALLRANK</c>, <c>NEURAL_TEMPERATURE</c>, <c>NEURAL_K</c>.
 /// </summary>
 internal static class NeuralRankingSuite
 {
@@ -45,32 +47,53 @@ internal static class NeuralRankingSuite
             ("ltr", ltrTrain, ltrTest, LtrEpochs, [], [], []),
             ("synthetic", ToDataView(mlContext, synthTrain), ToDataView(mlContext, synthTest), SyntheticEpochs, synthTrain.Labels, synthTrain.Offsets, synthTrain.Features),
         };
+        // NEURAL_SEEDS: comma-separated trainer seeds (default 42); with several, a row per seed and the mean and sample
+        // standard deviation of each loss's test NDCG@k over them (seed noise: the LTR test set has only 50 queries).
+        // NEURAL_SETS: comma-separated set names to run (default both).
+        int[] seeds = Environment.GetEnvironmentVariable("NEURAL_SEEDS") is { } seedList
+            ? seedList.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
+            : [42];
+        var onlySets = Environment.GetEnvironmentVariable("NEURAL_SETS")?.Split(',');
         foreach (var set in sets)
         {
+            if (onlySets is not null && !onlySets.Contains(set.Name))
+                continue;
             Console.WriteLine();
-            Console.WriteLine($"-- {set.Name}: {set.Epochs} epochs --");
-            Console.WriteLine($"{"loss",-22} {"NDCG@1",7} {"NDCG@3",7} {"NDCG@5",7} {"NDCG@10",8} {"s/epoch",9} {"ECE-15",7} {"fit s",7}");
+            Console.WriteLine($"-- {set.Name}: {set.Epochs} epochs, seed(s) {string.Join(",", seeds)} --");
+            Console.WriteLine($"{"loss",-22} {"seed",5} {"NDCG@1",7} {"NDCG@3",7} {"NDCG@5",7} {"NDCG@10",8} {"s/epoch",9} {"ECE-15",7} {"fit s",7}");
             foreach (var loss in Losses)
             {
                 if (Environment.GetEnvironmentVariable("NEURAL_LOSSES") is { } only && !only.Split(',').Contains(loss.ToString()))
                     continue;
-                var options = Options(loss, set.Epochs);
-                var watch = Stopwatch.StartNew();
-                var model = mlContext.Ranking.Trainers.NeuralRanking(options).Fit(set.Train);
-                double fit = watch.Elapsed.TotalSeconds;
-                var scored = model.Transform(set.Test);
-                var metrics = mlContext.Ranking.EvaluateRanking(scored);
-                var epochs = model.Model.TrainingHistory!.EpochSeconds.Order().ToArray();
-                double epochMedian = epochs[epochs.Length / 2];
-                double ece = Ece(mlContext, scored, model.Model.HasProbability);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{loss,-22} {metrics.GetNdcg(1),7:0.0000} {metrics.GetNdcg(3),7:0.0000} {metrics.GetNdcg(5),7:0.0000} {metrics.GetNdcg(10),8:0.0000} {epochMedian,9:0.0000} {ece,7:0.0000} {fit,7:0.0}"));
+                var ndcg10 = new List<double>();
+                foreach (int seed in seeds)
+                {
+                    var options = Options(loss, set.Epochs, seed);
+                    var watch = Stopwatch.StartNew();
+                    var model = mlContext.Ranking.Trainers.NeuralRanking(options).Fit(set.Train);
+                    double fit = watch.Elapsed.TotalSeconds;
+                    var scored = model.Transform(set.Test);
+                    var metrics = mlContext.Ranking.EvaluateRanking(scored);
+                    var epochs = model.Model.TrainingHistory!.EpochSeconds.Order().ToArray();
+                    double epochMedian = epochs[epochs.Length / 2];
+                    double ece = Ece(mlContext, scored, model.Model.HasProbability);
+                    ndcg10.Add(metrics.GetNdcg(10));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{loss,-22} {seed,5} {metrics.GetNdcg(1),7:0.0000} {metrics.GetNdcg(3),7:0.0000} {metrics.GetNdcg(5),7:0.0000} {metrics.GetNdcg(10),8:0.0000} {epochMedian,9:0.0000} {ece,7:0.0000} {fit,7:0.0}"));
+                }
+                if (seeds.Length > 1)
+                {
+                    double mean = ndcg10.Average();
+                    double sd = Math.Sqrt(ndcg10.Sum(v => (v - mean) * (v - mean)) / (ndcg10.Count - 1));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{loss,-22} NDCG@10 over {seeds.Length} seeds: mean {mean:0.0000} sd {sd:0.0000} min {ndcg10.Min():0.0000} max {ndcg10.Max():0.0000}"));
+                }
             }
         }
         double OursNow(string set, NeuralRankingLoss loss, int epochs)
         {
             var data = sets.Single(x => x.Name == set).Train;
-            var model = mlContext.Ranking.Trainers.NeuralRanking(Options(loss, epochs)).Fit(data);
+            var model = mlContext.Ranking.Trainers.NeuralRanking(Options(loss, epochs, 42)).Fit(data);
             var seconds = model.Model.TrainingHistory!.EpochSeconds.Skip(1).Order().ToArray();
             return seconds[seconds.Length / 2];
         }
@@ -79,8 +102,8 @@ internal static class NeuralRankingSuite
         NeuralAllRank.Compare(sets[0].Name, ReadLtr(), sets[1].Name, synthTrain, OursNow, Threads);
     }
 
-    /// <summary>The equal settings of every run: MLP 128-64 ReLU, Adam lr 1e-3 (constant), 64 lists per batch, seed 42.</summary>
-    private static NeuralRankingTrainer.Options Options(NeuralRankingLoss loss, int epochs) => new()
+    /// <summary>The equal settings of every run: MLP 128-64 ReLU, Adam lr 1e-3 (constant), 64 lists per batch, the given seed (42 by default).</summary>
+    private static NeuralRankingTrainer.Options Options(NeuralRankingLoss loss, int epochs, int seed) => new()
     {
         Loss = loss,
         NumberOfEpochs = epochs,
@@ -89,7 +112,7 @@ internal static class NeuralRankingSuite
         LearningRate = 1e-3,
         LearningRateStepSize = 0,
         NumberOfThreads = Threads,
-        Seed = 42,
+        Seed = seed,
         // NEURAL_TEMPERATURE: NeuralSort's temperature for an experiment (allRank's default 1 otherwise).
         // NEURAL_K: NeuralNDCG's truncation k for an experiment (allRank's default, the whole list, otherwise).
         NdcgTruncation = int.TryParse(Environment.GetEnvironmentVariable("NEURAL_K"), CultureInfo.InvariantCulture, out int k) ? k : null,

@@ -1,6 +1,9 @@
 // MLNetExt benchmarks. Usage: dotnet run -c Release --project bench/MLNetExt.Benchmarks -- <suite> [runs]
-//   ece          binned ECE over 10 million binary predictions: the span kernel, the whole IDataView evaluator,
-//                against ML.NET's BinaryClassification.Evaluate on the same data view
+//   ece          binned ECE over 10 million binary predictions: the span kernel against numpy's bincount ECE
+//                (bench/ece_numpy.py, timed run for run beside it), EvaluateCalibration against a bare cursor pass
+//                and ML.NET's evaluators (binary 10M rows, multiclass 2M x 10)
+//   calibmemory  peak RSS of the calibration evaluators and calibrators on 20 million generated rows, each in a
+//                fresh child process, against the bytes of the columns they read
 //   calibrators  fit and transform time of MLNetExt's binary calibrators against ML.NET's Platt and isotonic
 //                calibrators on 1 million scored rows; multiclass temperature scaling on CIFAR-10 softmax outputs
 //   persistence  the persistence choice: MLNetExt's loader bridge against the same temperature expressed as
@@ -43,6 +46,7 @@ var suites = new Dictionary<string, Action>
 {
     ["ece"] = EceSuite.Run,
     ["calibrators"] = CalibratorSuite.Run,
+    ["calibmemory"] = CalibrationMemorySuite.Run,
     ["persistence"] = PersistenceSuite.Run,
     ["libsvm"] = LibSvmSuite.Run,
     ["largestate"] = LargeStateSuite.Run,

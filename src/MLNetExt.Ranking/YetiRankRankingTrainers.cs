@@ -112,7 +112,9 @@ public sealed class YetiRankRankingTrainer : BoostedRankingTrainerBase
 /// <summary>
 /// YetiRankPairwise: YetiRank's pairs and gradients, with each tree's leaf values set by CatBoost's pairwise leaf
 /// system (the pairs' Laplacian between leaves, Bayesian regularization, the last leaf fixed and the values centred)
-/// instead of Newton steps, so leaf values account for pairs split across leaves. Created by
+/// instead of per-leaf Newton steps, so leaf values account for pairs split across leaves. By default the Laplacian
+/// weighs each pair by its hessian, which makes the system the exact Newton step of the pair loss over the leaf values;
+/// CatBoost's CPU default weighs it by the pair weight (a gradient step, see <see cref="Options.LeafMethod"/>). Created by
 /// <c>mlContext.Ranking.Trainers.YetiRankPairwise</c>.
 /// </summary>
 /// <remarks>
@@ -137,10 +139,17 @@ public sealed class YetiRankPairwiseRankingTrainer : BoostedRankingTrainerBase
         /// <value>Range [0, inf). Default 0, as CatBoost's YetiRankPairwise <c>l2_leaf_reg</c>.</value>
         public double PairwiseL2Regularization;
 
+        /// <summary>How a pair between two leaves weighs in the pairwise system.</summary>
+        /// <value>Default <see cref="YetiRankPairwiseLeafMethod.Newton"/> (the pair's hessian, the scale of LightGBM's Newton
+        /// leaves); <see cref="YetiRankPairwiseLeafMethod.Gradient"/> is CatBoost's CPU default (the pair's weight, steps
+        /// several times smaller at the same learning rate).</value>
+        public YetiRankPairwiseLeafMethod LeafMethod = YetiRankPairwiseLeafMethod.Newton;
+
         internal PairwiseLeafSettings LeafSettings() => new()
         {
             BayesianMatrixRegularization = BayesianMatrixRegularization,
             L2Regularization = PairwiseL2Regularization,
+            Method = LeafMethod,
         };
 
         internal override void Validate()

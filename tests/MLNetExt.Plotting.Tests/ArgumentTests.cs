@@ -13,12 +13,14 @@ public sealed class ArgumentTests
     }
 
     [TestMethod]
-    public void RenderPng_DiagramWithoutPredictions_ThrowsNamingDiagram()
+    public void DiagramWithoutPredictions_IsRefusedBeforeThereIsAnythingToPlot()
     {
-        var empty = CalibrationMetrics.Reliability(ReadOnlySpan<double>.Empty, ReadOnlySpan<bool>.Empty, CalibrationBinning.EqualWidth(5));
-        var e = Assert.ThrowsExactly<ArgumentException>(() => ReliabilityDiagramPlot.RenderPng(empty));
-        Assert.AreEqual("diagram", e.ParamName);
-        Assert.Contains("Count = 0", e.Message);
+        // Since issue 21 the calibration functions refuse empty input alike, so a diagram with Count = 0 cannot be made
+        // (RenderPng keeps its own check for one); the refusal names the argument.
+        var e = Assert.ThrowsExactly<ArgumentException>(
+            () => CalibrationMetrics.Reliability(ReadOnlySpan<double>.Empty, ReadOnlySpan<bool>.Empty, CalibrationBinning.EqualWidth(5)));
+        Assert.AreEqual("confidences", e.ParamName);
+        Assert.Contains("empty", e.Message);
     }
 
     [TestMethod]

@@ -199,7 +199,7 @@ public sealed class RenderingTests
     [TestMethod]
     public void DisplaySpan_WideBin_IsItsEdges()
     {
-        var bin = new ReliabilityBin(0, 0.2, 0.3, true, false, 5, 0.25, 0.2);
+        var bin = new ReliabilityBin(0, 0.2, 0.3, true, false, 5, 0.25, 0.2, Weight: 5);
         Assert.AreEqual((0.2, 0.3), ReliabilityFigure.DisplaySpan(bin));
     }
 
@@ -209,7 +209,7 @@ public sealed class RenderingTests
     [DataRow(0.5, 0.495, 0.505)] // a zero-width bin inside: centred
     public void DisplaySpan_ZeroWidthBin_IsOnePercentWideInsideTheAxis(double edge, double left, double right)
     {
-        var bin = new ReliabilityBin(0, edge, edge, true, true, 5, edge, 1);
+        var bin = new ReliabilityBin(0, edge, edge, true, true, 5, edge, 1, Weight: 5);
         var (l, r) = ReliabilityFigure.DisplaySpan(bin);
         Assert.AreEqual(left, l, 1e-12);
         Assert.AreEqual(right, r, 1e-12);

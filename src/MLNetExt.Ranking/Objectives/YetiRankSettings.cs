@@ -102,9 +102,17 @@ internal sealed record PairwiseLeafSettings
     /// </summary>
     public double L2Regularization { get; init; }
 
+    /// <summary>
+    /// Weight of a pair in the system's matrix: <see cref="YetiRankPairwiseLeafMethod.Newton"/> (default) its hessian
+    /// W p (1 - p), <see cref="YetiRankPairwiseLeafMethod.Gradient"/> its weight W as CatBoost's CPU default (spec §2.2).
+    /// </summary>
+    public YetiRankPairwiseLeafMethod Method { get; init; } = YetiRankPairwiseLeafMethod.Newton;
+
     /// <summary>Checks every setting; throws <see cref="ArgumentOutOfRangeException"/> naming it.</summary>
     public void Validate()
     {
+        Guard.Option(Enum.IsDefined(Method), nameof(Method),
+            $"must be one of {string.Join(", ", Enum.GetNames<YetiRankPairwiseLeafMethod>())}; got {(int)Method}.");
         Guard.Option(BayesianMatrixRegularization >= 0 && double.IsFinite(BayesianMatrixRegularization), nameof(BayesianMatrixRegularization),
             $"must be finite and non-negative; got {BayesianMatrixRegularization}.");
         Guard.Option(L2Regularization >= 0 && double.IsFinite(L2Regularization), nameof(L2Regularization),

@@ -156,7 +156,7 @@ internal static class BagLosses
     public static Tensor Probabilities(Tensor logits) => logits.shape[1] == 1 ? logits.sigmoid() : logits.softmax(1);
 
     /// <summary>Binary proportions [bags, 1] as two-class vectors (1 - alpha, alpha); multiclass ones unchanged.</summary>
-    private static Tensor TwoClass(Tensor alpha, bool binary) => binary ? cat([S(1) - alpha, alpha], 1) : alpha;
+    private static Tensor TwoClass(Tensor alpha, bool binary) => binary ? cat([alpha.OneMinus(), alpha], 1) : alpha;
 
     /// <summary>
     /// EasyLLP's soft labels [bags, classes]: <c>k_b alpha_b - (k_b - 1) prior</c> (binary: <c>k (alpha - p) + p</c> for
@@ -180,7 +180,7 @@ internal static class BagLosses
     public static Tensor EasyLlpLog(Tensor logProbabilities, BagBatch batch, Tensor softLabels)
     {
         // -log(q + eps) = -logaddexp(log q, log eps): the reference code's clamp, computed without 1 - h cancelling in float.
-        var instance = -logProbabilities.logaddexp(full_like(logProbabilities, Math.Log(LogOffset)));
+        var instance = -logProbabilities.logaddexp(full_like(logProbabilities, S(Math.Log(LogOffset))));
         return (softLabels * batch.BagMean(instance)).sum(1);
     }
 
@@ -192,14 +192,14 @@ internal static class BagLosses
     {
         if (binary)
         {
-            var meanPositive = batch.BagMean((S(1) - probabilities).square());
+            var meanPositive = batch.BagMean(probabilities.OneMinus().square());
             var meanNegative = batch.BagMean(probabilities.square());
-            return (softLabels.narrow(1, 1, 1) * meanPositive + softLabels.narrow(1, 0, 1) * meanNegative).squeeze(1);
+            return (softLabels.narrow(1, 1, 1) * meanPositive).Plus(softLabels.narrow(1, 0, 1) * meanNegative).squeeze(1);
         }
         // ||e_c - q||^2 = 1 - 2 q_c + ||q||^2, averaged over the bag.
         var meanSquaredNorm = batch.BagMean(probabilities.square().sum(1, keepdim: true));
         var meanQ = batch.BagMean(probabilities);
-        return (softLabels * (S(1) + meanSquaredNorm - S(2) * meanQ)).sum(1);
+        return (softLabels * (meanSquaredNorm.Plus(1) - S(2) * meanQ)).sum(1);
     }
 
     /// <summary><c>mean_i ||alpha - q_i||^2</c>.</summary>
@@ -217,6 +217,6 @@ internal static class BagLosses
         if (rho == 0)
             return bagLevel;
         var spread = probabilities - mean.index_select(0, batch.BagOfRow);
-        return bagLevel + S(rho) * batch.BagMean(spread.square()).sum(1);
+        return bagLevel.Plus(S(rho) * batch.BagMean(spread.square()).sum(1));
     }
 }

@@ -56,7 +56,7 @@ public static class RankingLosses
         var count = real.sum(1, keepdim: true, type: scores.dtype);
         var rank = arange(1, n + 1, dtype: scores.dtype, device: scores.device).unsqueeze(0);
         // c_i = m + 1 - 2 i for ranks i = 1..m, 0 for padded rows.
-        var c = (count + S(1) - rank * S(2)).mul(real);
+        var c = (count.Plus(1) - rank * S(2)).mul(real);
         var logits = c.unsqueeze(2) * s.unsqueeze(1) - spread.unsqueeze(1);
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
         var both = mask.unsqueeze(2).logical_and(mask.unsqueeze(1));
@@ -83,10 +83,10 @@ public static class RankingLosses
         // Sign matrix of the real pairs (antisymmetric): B = s * rowsum(Sgn) - Sgn s = s * rowsum(Sgn) + (s^T Sgn)^T.
         var sign = (s.unsqueeze(2) - s.unsqueeze(1)).sign_().mul_(realValues.unsqueeze(2)).mul_(realValues.unsqueeze(1));
         var signRowSums = sign.sum(2);
-        var spread = s * signRowSums + s.unsqueeze(1).bmm(sign).squeeze(1);
+        var spread = (s * signRowSums).Plus(s.unsqueeze(1).bmm(sign).squeeze(1));
         var count = realValues.sum(1, keepdim: true);
         var rank = arange(1, n + 1, dtype: scores.dtype, device: scores.device).unsqueeze(0);
-        var c = (count + S(1) - rank * S(2)).mul(realValues) / S(temperature);
+        var c = (count.Plus(1) - rank * S(2)).mul(realValues) / S(temperature);
         var logits = c.unsqueeze(2) * s.unsqueeze(1);
         logits.sub_((spread / S(temperature)).unsqueeze(1));
         var either = mask.unsqueeze(2).logical_or(mask.unsqueeze(1));
@@ -109,7 +109,7 @@ public static class RankingLosses
         var w = colSums.select(1, 1) * S(-1.0 / temperature);
         // sum_j (w_k + w_j) sign(s_k - s_j) = w_k rowsum(Sgn)_k - (w^T Sgn)_k (Sgn antisymmetric).
         var viaSpread = w * signRowSums - w.unsqueeze(1).bmm(sign).squeeze(1);
-        return (dcg, (direct + viaSpread).mul_(realValues));
+        return (dcg, direct.Plus(viaSpread).mul_(realValues));
     }
 
     /// <summary>
@@ -204,7 +204,7 @@ public static class RankingLosses
         var real = mask.logical_not();
         var gains = Gains(labels.masked_fill(mask, S(0)), powered);
         var positions = arange(n, dtype: scores.dtype, device: scores.device);
-        var discounts = (positions + S(2)).log2().reciprocal();
+        var discounts = positions.Plus(2).log2().reciprocal();
         var truncated = discounts.masked_fill(positions.ge(S(cut)), S(0));
 
         // P = diag(u) M diag(v) with padded rows and columns zeroed: DCG = (D' u)^T M (v g) over real rows and columns.
@@ -227,13 +227,13 @@ public static class RankingLosses
             {
                 // value + <scores, gradient> - detach(<scores, gradient>): the value is the DCG, the gradient reaches the scores.
                 var surrogate = (scores * gradient).sum(1);
-                dcg = value + surrogate - surrogate.detach();
+                dcg = value.Plus(surrogate) - surrogate.detach();
             }
         }
 
         var idcg = IdealDcg(gains, discounts, cut);
         var relevant = idcg.gt(S(0));
-        var ndcg = (dcg / (idcg + S(Epsilon))).masked_fill(relevant.logical_not(), S(0));
+        var ndcg = (dcg / idcg.Plus(Epsilon)).masked_fill(relevant.logical_not(), S(0));
         long counted = relevant.sum().ToInt64();
         var loss = counted == 0 ? (scores * S(0)).sum() : -ndcg.sum() / S(counted);
         return loss.MoveToOuterDisposeScope();
@@ -264,7 +264,7 @@ public static class RankingLosses
         var mask = labels.eq(S(PaddedLabel));
         var predicted = scores.masked_fill(mask, S(double.NegativeInfinity)).softmax(1);
         var target = labels.masked_fill(mask, S(double.NegativeInfinity)).softmax(1);
-        var perList = -(target * (predicted + S(Epsilon)).log()).masked_fill(mask, S(0)).sum(1);
+        var perList = -(target * predicted.Plus(Epsilon).log()).masked_fill(mask, S(0)).sum(1);
         return perList.mean().MoveToOuterDisposeScope();
     }
 
@@ -285,13 +285,13 @@ public static class RankingLosses
         var s = scores.masked_fill(mask, S(0));
         var gains = Gains(labels.masked_fill(mask, S(0)), powered: true);
         var positions = arange(n, dtype: scores.dtype, device: scores.device);
-        var discounts = (positions + S(2)).log2().reciprocal();
+        var discounts = positions.Plus(2).log2().reciprocal();
         var maxDcg = IdealDcg(gains, discounts, n).clamp_min(S(Epsilon));
         var pairs = real.unsqueeze(2).logical_and(real.unsqueeze(1))
             .logical_and(eye(n, dtype: ScalarType.Bool, device: scores.device).logical_not().unsqueeze(0));
         var sig = ((s.unsqueeze(2) - s.unsqueeze(1)) * S(-alpha)).sigmoid().clamp_min(S(Epsilon)).mul(pairs);
-        var approxRank = sig.sum(2) + S(1);
-        var ndcg = (gains / maxDcg.unsqueeze(1) / (approxRank + S(1)).log2()).sum(1);
+        var approxRank = sig.sum(2).Plus(1);
+        var ndcg = (gains / maxDcg.unsqueeze(1) / approxRank.Plus(1).log2()).sum(1);
         return (-ndcg.mean()).MoveToOuterDisposeScope();
     }
 
@@ -323,7 +323,8 @@ public static class RankingLosses
         var y = labels.masked_fill(mask, S(0));
         var labelDiff = y.unsqueeze(2) - y.unsqueeze(1);
         var pairs = labelDiff.gt(S(0)).logical_and(real.unsqueeze(2)).logical_and(real.unsqueeze(1));
-        var terms = nn.functional.softplus(-(s.unsqueeze(2) - s.unsqueeze(1)));
+        // softplus(-(s_i - s_j)) = -log sigmoid(s_i - s_j) (TorchSharp's softplus passes temporary scalars; see TorchScalars).
+        var terms = (s.unsqueeze(2) - s.unsqueeze(1)).log_sigmoid().neg();
         if (weighting == RankNetPairWeighting.LabelDifference)
             terms = terms * labelDiff.abs();
         else if (weighting == RankNetPairWeighting.SquaredLabelDifference)
@@ -351,15 +352,15 @@ public static class RankingLosses
         var mask = targets.eq(S(PaddedLabel));
         var s = scores.masked_fill(mask, S(0));
         var t = targets.masked_fill(mask, S(0));
-        // log sigmoid(s) = -softplus(-s); log(1 - sigmoid(s)) = -softplus(s).
-        var logP = -nn.functional.softplus(-s);
-        var logQ = -nn.functional.softplus(s);
-        var bce = -(t * logP + (S(1) - t) * logQ).masked_fill(mask, S(0)).sum(1);
+        // log sigmoid(s) and log(1 - sigmoid(s)) = log sigmoid(-s), each computed stably by libtorch.
+        var logP = s.log_sigmoid();
+        var logQ = s.neg().log_sigmoid();
+        var bce = -(t * logP).Plus(t.OneMinus() * logQ).masked_fill(mask, S(0)).sum(1);
         var logNormalizer = logP.masked_fill(mask, S(double.NegativeInfinity)).logsumexp(1, keepdim: true);
         var total = t.sum(1, keepdim: true);
         var weights = normalizeListLabels ? t / total.clamp_min(S(Epsilon)) : t;
         var listCe = -(weights * (logP - logNormalizer)).masked_fill(mask, S(0)).sum(1);
-        var perList = bce * S(1 - rankingWeight) + listCe * S(rankingWeight);
+        var perList = (bce * S(1 - rankingWeight)).Plus(listCe * S(rankingWeight));
         return perList.mean().MoveToOuterDisposeScope();
     }
 

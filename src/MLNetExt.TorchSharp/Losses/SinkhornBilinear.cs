@@ -36,7 +36,7 @@ internal static class SinkhornBilinear
         if (gradient is null)
             return value;
         var surrogate = (p * gradient).sum([1L, 2L]);
-        return value + surrogate - surrogate.detach();
+        return value.Plus(surrogate) - surrogate.detach();
     }
 
     /// <summary>f and, when <paramref name="withGradient"/>, df/dP (zero at masked entries), computed without autograd.</summary>
@@ -100,16 +100,16 @@ internal static class SinkhornBilinear
                 Tensor rs = rowSums[t - 1], cs = columnSums[t - 1];
                 // u_t = u_{t-1} / max(r_t, eps), r_t = u_{t-1} (M v_t).
                 var rBar = (-ub * uT / rs).mul(rs.gt(S(RankingLosses.Epsilon)));
-                var ubPrev = ub / rs + rBar * mvs[t - 1];
+                var ubPrev = (ub / rs).Plus(rBar * mvs[t - 1]);
                 var alpha = rBar * uPrev;
-                vb = vb + alpha.bmm(m);
+                vb = vb.Plus(alpha.bmm(m));
                 left.Add(alpha);
                 right.Add(vT);
                 // v_t = v_{t-1} / max(c_t, eps), c_t = v_{t-1} (M^T u_{t-1}).
                 var cBar = (-vb * vT / cs).mul(cs.gt(S(RankingLosses.Epsilon)));
-                var vbPrev = vb / cs + cBar * mtus[t - 1];
+                var vbPrev = (vb / cs).Plus(cBar * mtus[t - 1]);
                 var beta = cBar * vPrev;
-                ubPrev = ubPrev + beta.bmm(mt);
+                ubPrev = ubPrev.Plus(beta.bmm(mt));
                 left.Add(uPrev);
                 right.Add(beta);
                 ub = ubPrev;

@@ -257,10 +257,10 @@ internal sealed class ContextAwareRankingNetwork : RankingNetwork
             scores = scores.masked_fill(mask.unsqueeze(1).unsqueeze(1), S(-1e9));
             var attention = _dropout(scores.softmax(-1));
             var mixed = attention.matmul(v).transpose(1, 2).reshape(lists, slate, d);
-            x = x + _dropout(projection.call(mixed));
+            x = x.Plus(_dropout(projection.call(mixed)));
             var z = feedForwardNorm.call(x);
             var ff = contract.call(_dropout(nn.functional.relu(expand.call(z))));
-            return x + _dropout(ff);
+            return x.Plus(_dropout(ff));
         }
     }
 }
@@ -282,6 +282,6 @@ internal sealed class AllRankLayerNorm : nn.Module<Tensor, Tensor>
     {
         var mean = x.mean([-1L], keepdim: true);
         var std = x.std(-1, unbiased: true, keepdim: true);
-        return gain * (x - mean) / (std + TorchScalars.Get(1e-6)) + shift;
+        return (gain * (x - mean) / std.Plus(1e-6)).Plus(shift);
     }
 }

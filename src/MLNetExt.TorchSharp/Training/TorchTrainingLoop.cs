@@ -94,62 +94,6 @@ internal sealed class TorchTrainingLoop
         => new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x0BA7C4, epoch)).Permutation(unitCount);
 
     /// <summary>
-    /// No garbage collection while a run's minibatches (forward, backward, optimizer step) and validation passes are in
-    /// native code, when the runtime grants it. TorchSharp 0.107 creates temporary <see cref="Scalar"/>s inside its own
-    /// operators (<c>Tensor.add(Tensor)</c> passes a new alpha of 1; Adam's step passes <c>1 - beta1</c> and others) and
-    /// hands their native handles to libtorch without keeping them alive, so a collection started by another thread
-    /// during the native call can finalize (free) one while libtorch reads it: "Expected false to be true" from
-    /// <c>c10::Scalar::toFloat</c> (dotnet/TorchSharp pull requests 1434 and 1496, open). Cached scalars
-    /// (<see cref="TorchScalars"/>) cannot cover those; a no-GC region does. The region is entered before a step when
-    /// none is in effect and kept across steps until its budget runs out (a collection then ends it, while this thread
-    /// allocates in managed code, and the next step enters a new one): entering costs a collection, so once per
-    /// budget rather than once per step (measured: once per step added ~40% CPU to a linear LLP fit). Best effort:
-    /// when another fit holds the process-wide region, the steps run without one of their own.
-    /// </summary>
-    private sealed class CollectionPause : IDisposable
-    {
-        /// <summary>Managed bytes the run may allocate inside one region (tensor wrappers and index arrays: tens of KB per step).</summary>
-        private const long BudgetBytes = 64L << 20;
-
-        /// <summary>The run whose region was entered last (the process has at most one region).</summary>
-        private static CollectionPause? _owner;
-
-        /// <summary>Enters a region unless one is in effect (this run's, or another fit's).</summary>
-        public void Ensure()
-        {
-            if (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
-                return;
-            try
-            {
-                if (GC.TryStartNoGCRegion(BudgetBytes))
-                    Volatile.Write(ref _owner, this);
-            }
-            catch (InvalidOperationException)
-            {
-                // Another thread's region started in between.
-            }
-        }
-
-        /// <summary>Ends the region if this run entered it and it is still in effect.</summary>
-        public void Dispose()
-        {
-            if (Interlocked.CompareExchange(ref _owner, null, this) != this
-                || System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.NoGCRegion)
-            {
-                return;
-            }
-            try
-            {
-                GC.EndNoGCRegion();
-            }
-            catch (InvalidOperationException)
-            {
-                // The budget ran out and a collection ended the region.
-            }
-        }
-    }
-
-    /// <summary>
     /// The number of units in the minibatch that starts at <paramref name="start"/> of the epoch's order: at most
     /// <c>BatchSize</c>, and with unit sizes and <c>MaximumBatchRows</c>, as many as fit in that many rows (at least one).
     /// </summary>
@@ -179,12 +123,9 @@ internal sealed class TorchTrainingLoop
         Guard.Argument(unitSizes is null || unitSizes.Count == unitCount, nameof(unitSizes), $"{unitSizes?.Count} unit sizes were given for {unitCount} units.");
         var s = _settings;
         var parameters = module.parameters().Where(p => p.requires_grad).ToArray();
-        using var pause = new CollectionPause();
-        optim.Optimizer optimizer = s.Optimizer == TorchOptimizer.AdamW
-            ? optim.AdamW(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay)
-            : optim.Adam(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay);
-        using var optimizerScope = optimizer as IDisposable;
-        var scheduler = s.LearningRateStepSize > 0 ? optim.lr_scheduler.StepLR(optimizer, s.LearningRateStepSize, s.LearningRateDecay) : null;
+        // Our Adam (bitwise TorchSharp's), whose numbers stay alive through each native call (see TorchAdam), and StepLR
+        // as TorchSharp's: the rate is multiplied by the decay after every LearningRateStepSize-th epoch.
+        using var optimizer = new TorchAdam(parameters, s.LearningRate, s.WeightDecay, decoupled: s.Optimizer == TorchOptimizer.AdamW);
 
         var losses = new List<double>();
         var metrics = new List<double>();
@@ -208,9 +149,8 @@ internal sealed class TorchTrainingLoop
                 _channel.ThrowIfCanceled();
                 count = BatchLength(order, start, unitSizes);
                 var batch = order.AsSpan(start, count).ToArray();
-                pause.Ensure();
                 using var step = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGradients();
                 var loss = batchLoss(batch);
                 double value = loss.ToDouble();
                 if (!double.IsFinite(value))
@@ -224,18 +164,18 @@ internal sealed class TorchTrainingLoop
                     loss.backward();
                     if (s.GradientClipNorm is { } clip)
                         nn.utils.clip_grad_norm_(parameters, clip);
-                    optimizer.step();
+                    optimizer.Step();
                 }
                 lossSum += value * count;
             }
-            scheduler?.step();
+            if (s.LearningRateStepSize > 0 && (epoch + 1) % s.LearningRateStepSize == 0)
+                optimizer.LearningRate *= s.LearningRateDecay;
             double epochLoss = lossSum / unitCount;
             losses.Add(epochLoss);
             double metric = double.NaN;
             if (validation is not null)
             {
                 module.eval();
-                pause.Ensure();
                 using (no_grad())
                     metric = validation.Evaluate();
                 metrics.Add(metric);

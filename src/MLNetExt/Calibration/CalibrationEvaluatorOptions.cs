@@ -7,6 +7,7 @@ public sealed class CalibrationEvaluatorOptions
     {
         public const int NumberOfBins = 15;
         public const BinEdgeRule EdgeRule = BinEdgeRule.LeftClosed;
+        public const EqualWidthEdges Edges = EqualWidthEdges.Quotient;
         public const EqualMassBinning EqualMass = EqualMassBinning.Midpoint;
         public const BinaryTieRule TieRule = BinaryTieRule.NegativeClass;
     }
@@ -16,25 +17,39 @@ public sealed class CalibrationEvaluatorOptions
     public int NumberOfBins = Defaults.NumberOfBins;
 
     /// <summary>Which side of an equal-width bin is closed (where a confidence on an edge goes).</summary>
-    /// <value>Default <see cref="BinEdgeRule.LeftClosed"/>, netcal's convention: bins [k/M, (k+1)/M), 1 in the last
-    /// bin. Use <see cref="BinEdgeRule.RightClosed"/> for scikit-learn and <see cref="BinEdgeRule.LeftClosedSeparateOne"/>
-    /// for torchmetrics parity.</value>
+    /// <value>Default <see cref="BinEdgeRule.LeftClosed"/>: bins [k/M, (k+1)/M), 1 in the last bin (netcal's rule). Use
+    /// <see cref="BinEdgeRule.RightClosed"/> for scikit-learn and <see cref="BinEdgeRule.LeftClosedSeparateOne"/> for
+    /// torchmetrics parity.</value>
     public BinEdgeRule BinEdgeRule = Defaults.EdgeRule;
 
-    /// <summary>How the equal-mass bins (equal-mass ECE, debiased ECE) are placed.</summary>
+    /// <summary>How the equal-width edges are computed.</summary>
+    /// <value>Default <see cref="EqualWidthEdges.Quotient"/> (m / M). netcal's numbers need
+    /// <see cref="EqualWidthEdges.NumpyLinspace"/> with <see cref="BinEdgeRule.LeftClosed"/>: its edges are
+    /// <c>np.linspace</c> values, and Double confidences that lie on an edge land one bin lower there. (netcal also clips
+    /// confidences to [eps, 1 - eps], eps = 2.2e-16, which moves bin means by at most that much; that is not done here.)</value>
+    public EqualWidthEdges EqualWidthEdges = Defaults.Edges;
+
+    /// <summary>How the equal-mass bins (equal-mass ECE and MCE, debiased ECE) are placed.</summary>
     /// <value>Default <see cref="EqualMassBinning.Midpoint"/>, the estimator of Kumar, Liang and Ma (2019) whose
-    /// debiased L2 error this evaluator reports.</value>
+    /// debiased L2 error this evaluator reports (tied values stay in one bin); <see cref="EqualMassBinning.ArraySplit"/>
+    /// splits ties as <c>np.array_split</c> does. With example weights, the bins are placed by counting the rows whose
+    /// weight is above 0.</value>
     public EqualMassBinning EqualMassBinning = Defaults.EqualMass;
 
-    /// <summary>For binary top-label metrics: which class a probability of exactly 0.5 predicts.</summary>
-    /// <value>Default <see cref="BinaryTieRule.NegativeClass"/>, as numpy's and torch's argmax. The Balance score always
-    /// uses p &gt;= 0.5, by its definition.</value>
+    /// <summary>
+    /// For binary predictions: which class a probability of exactly 0.5 predicts, in the top-label metrics and the
+    /// Balance score alike.
+    /// </summary>
+    /// <value>Default <see cref="BinaryTieRule.NegativeClass"/>, as numpy's and torch's argmax, the multiclass top-label
+    /// rule and ML.NET's PredictedLabel (Score &gt; 0). <see cref="BinaryTieRule.PositiveClass"/> is the Balance score
+    /// paper's p &gt;= 0.5.</value>
     public BinaryTieRule TieRule = Defaults.TieRule;
 
     internal void Validate()
     {
         Guard.Option(NumberOfBins >= 1 && NumberOfBins <= 100_000, nameof(NumberOfBins), $"must be in [1, 100000]; got {NumberOfBins}.");
         Guard.Option(Enum.IsDefined(BinEdgeRule), nameof(BinEdgeRule), $"has the unknown value {(int)BinEdgeRule}.");
+        Guard.Option(Enum.IsDefined(EqualWidthEdges), nameof(EqualWidthEdges), $"has the unknown value {(int)EqualWidthEdges}.");
         Guard.Option(Enum.IsDefined(EqualMassBinning), nameof(EqualMassBinning), $"has the unknown value {(int)EqualMassBinning}.");
         Guard.Option(Enum.IsDefined(TieRule), nameof(TieRule), $"has the unknown value {(int)TieRule}.");
     }

@@ -10,37 +10,29 @@ namespace MLNetExt.Calibration;
 /// </summary>
 public sealed class BinaryCalibrationMetrics
 {
-    internal BinaryCalibrationMetrics(ReadOnlySpan<double> probabilities, ReadOnlySpan<bool> labels, CalibrationEvaluatorOptions options)
+    internal BinaryCalibrationMetrics(CalibrationBinning equalWidth, BinStatistics equalWidthStatistics, BinStatistics topLabelStatistics,
+        double logLossSum, ReliabilityDiagram equalMass, SmoothCalibrationError smooth)
     {
-        var equalWidth = CalibrationBinning.EqualWidth(options.NumberOfBins, options.BinEdgeRule);
-        var stats = CalibrationMetrics.Accumulate(probabilities, labels, equalWidth);
-        ReliabilityDiagram = new ReliabilityDiagram(equalWidth, stats);
-        BrierDecomposition = stats.Decompose();
-        EqualMassReliabilityDiagram = CalibrationMetrics.Reliability(probabilities, labels,
-            CalibrationBinning.EqualMass(probabilities, options.NumberOfBins, options.EqualMassBinning));
-
-        var confidences = new double[probabilities.Length];
-        var correct = new bool[probabilities.Length];
-        CalibrationMetrics.BinaryTopLabel(probabilities, labels, confidences, correct, options.TieRule);
-        TopLabelReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct, equalWidth);
-        SmoothExpectedCalibrationError = CalibrationMetrics.SmoothExpectedCalibrationError(probabilities, labels);
-
-        Count = probabilities.Length;
-        BrierScore = CalibrationMetrics.BrierScore(probabilities, labels);
-        BalanceScore = CalibrationMetrics.BalanceScore(probabilities, labels);
-        LogLoss = CalibrationMetrics.LogLoss(probabilities, labels);
-        int positives = 0;
-        foreach (bool y in labels)
-            positives += y ? 1 : 0;
-        PositiveRate = (double)positives / Count;
-        double sum = 0;
-        foreach (double p in probabilities)
-            sum += p;
-        MeanProbability = sum / Count;
+        ReliabilityDiagram = new ReliabilityDiagram(equalWidth, equalWidthStatistics);
+        TopLabelReliabilityDiagram = new ReliabilityDiagram(equalWidth, topLabelStatistics);
+        BrierDecomposition = equalWidthStatistics.Decompose();
+        EqualMassReliabilityDiagram = equalMass;
+        SmoothExpectedCalibrationError = smooth;
+        double weight = equalWidthStatistics.TotalWeight;
+        Count = ReliabilityDiagram.Count;
+        TotalWeight = weight;
+        BrierScore = BrierDecomposition.BrierScore;
+        BalanceScore = (topLabelStatistics.TotalOutcome - topLabelStatistics.TotalConfidence) / weight;
+        LogLoss = logLossSum / weight;
+        PositiveRate = equalWidthStatistics.TotalOutcome / weight;
+        MeanProbability = equalWidthStatistics.TotalConfidence / weight;
     }
 
-    /// <summary>The number of predictions evaluated.</summary>
+    /// <summary>The number of predictions evaluated (rows of weight 0 are not counted).</summary>
     public long Count { get; }
+
+    /// <summary>The sum of the example weights: <see cref="Count"/> without a weight column.</summary>
+    public double TotalWeight { get; }
 
     /// <summary>Equal-width expected calibration error (L1) over <see cref="ReliabilityDiagram"/>'s bins.</summary>
     public double ExpectedCalibrationError => ReliabilityDiagram.ExpectedCalibrationError;
@@ -54,6 +46,9 @@ public sealed class BinaryCalibrationMetrics
     /// <summary>Expected calibration error over equal-mass bins (<see cref="EqualMassReliabilityDiagram"/>).</summary>
     public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram.ExpectedCalibrationError;
 
+    /// <summary>Maximum calibration error over the non-empty equal-mass bins.</summary>
+    public double EqualMassMaximumCalibrationError => EqualMassReliabilityDiagram.MaximumCalibrationError;
+
     /// <summary>
     /// The debiased L2 calibration error of Kumar, Liang and Ma (2019) over the equal-mass bins: their estimator,
     /// which removes the bias that makes plug-in ECE overstate miscalibration on small samples.
@@ -63,8 +58,14 @@ public sealed class BinaryCalibrationMetrics
     /// <summary>Smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) of the positive-class probabilities, and its bandwidth.</summary>
     public SmoothCalibrationError SmoothExpectedCalibrationError { get; }
 
-    /// <summary>Top-label ECE: confidence max(p, 1 - p) against "the predicted class is right", equal-width bins.</summary>
+    /// <summary>
+    /// Top-label ECE: confidence max(p, 1 - p) against "the predicted class is right", equal-width bins; p = 0.5
+    /// predicts the class <see cref="CalibrationEvaluatorOptions.TieRule"/> says.
+    /// </summary>
     public double TopLabelExpectedCalibrationError => TopLabelReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>Top-label maximum calibration error over the non-empty equal-width bins.</summary>
+    public double TopLabelMaximumCalibrationError => TopLabelReliabilityDiagram.MaximumCalibrationError;
 
     /// <summary>The Brier score (1/N) sum (p - y)^2.</summary>
     public double BrierScore { get; }
@@ -72,7 +73,10 @@ public sealed class BinaryCalibrationMetrics
     /// <summary>The Brier score's reliability / resolution / uncertainty terms over the equal-width bins.</summary>
     public BrierDecomposition BrierDecomposition { get; }
 
-    /// <summary>The Balance score: accuracy (p &gt;= 0.5 rule) minus mean confidence; negative = over-confident.</summary>
+    /// <summary>
+    /// The Balance score: accuracy minus mean confidence max(p, 1 - p); negative = over-confident. p = 0.5 predicts the
+    /// class <see cref="CalibrationEvaluatorOptions.TieRule"/> says, as in the top-label metrics.
+    /// </summary>
     public double BalanceScore { get; }
 
     /// <summary>Mean negative log-likelihood (natural log, probabilities floored at 1e-15).</summary>
@@ -100,9 +104,11 @@ public sealed class BinaryCalibrationMetrics
         ("MCE", MaximumCalibrationError),
         ("RMSCE", RootMeanSquaredCalibrationError),
         ("Equal-mass ECE", EqualMassExpectedCalibrationError),
+        ("Equal-mass MCE", EqualMassMaximumCalibrationError),
         ("Debiased CE (L2)", DebiasedCalibrationError),
         ("Smooth ECE", SmoothExpectedCalibrationError.Value),
         ("Top-label ECE", TopLabelExpectedCalibrationError),
+        ("Top-label MCE", TopLabelMaximumCalibrationError),
         ("Brier score", BrierScore),
         ("  reliability", BrierDecomposition.Reliability),
         ("  resolution", BrierDecomposition.Resolution),
@@ -120,40 +126,32 @@ public sealed class BinaryCalibrationMetrics
 /// </summary>
 public sealed class MulticlassCalibrationMetrics
 {
-    internal MulticlassCalibrationMetrics(ReadOnlySpan<float> probabilities, int classCount, ReadOnlySpan<int> labels,
-        CalibrationEvaluatorOptions options)
+    internal MulticlassCalibrationMetrics(double[] sums, int classCount, ReliabilityDiagram topLabel, ReliabilityDiagram equalMass,
+        SmoothCalibrationError smooth, ReliabilityDiagram[] classwise)
     {
-        int n = labels.Length;
-        var confidences = new double[n];
-        var correct = new bool[n];
-        CalibrationMetrics.TopLabel(probabilities, classCount, labels, confidences, correct);
-        var equalWidth = CalibrationBinning.EqualWidth(options.NumberOfBins, options.BinEdgeRule);
-        ReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct, equalWidth);
-        EqualMassReliabilityDiagram = CalibrationMetrics.Reliability(confidences, correct,
-            CalibrationBinning.EqualMass(confidences, options.NumberOfBins, options.EqualMassBinning));
-        SmoothExpectedCalibrationError = CalibrationMetrics.SmoothExpectedCalibrationError(confidences, correct);
-        var classwise = CalibrationMetrics.ClasswiseReliability(probabilities, classCount, labels, equalWidth);
+        double weight = sums[Kernels.ScalarKernels.MWeight];
+        Count = (long)sums[Kernels.ScalarKernels.MRows];
+        TotalWeight = weight;
+        ClassCount = classCount;
+        ReliabilityDiagram = topLabel;
+        EqualMassReliabilityDiagram = equalMass;
+        SmoothExpectedCalibrationError = smooth;
+        ClasswiseReliabilityDiagrams = classwise;
         PerClassExpectedCalibrationError = classwise.Select(d => d.ExpectedCalibrationError).ToArray();
         PerClassMaximumCalibrationError = classwise.Select(d => d.MaximumCalibrationError).ToArray();
         ClasswiseExpectedCalibrationError = PerClassExpectedCalibrationError.Average();
         ClasswiseMaximumCalibrationError = PerClassMaximumCalibrationError.Max();
-        BrierScore = CalibrationMetrics.MulticlassBrierScore(probabilities, classCount, labels);
-        LogLoss = CalibrationMetrics.MulticlassLogLoss(probabilities, classCount, labels);
-        Count = n;
-        ClassCount = classCount;
-        int right = 0;
-        double confidenceSum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            right += correct[i] ? 1 : 0;
-            confidenceSum += confidences[i];
-        }
-        Accuracy = (double)right / n;
-        MeanConfidence = confidenceSum / n;
+        BrierScore = sums[Kernels.ScalarKernels.MBrier] / weight;
+        LogLoss = sums[Kernels.ScalarKernels.MLogLoss] / weight;
+        Accuracy = sums[Kernels.ScalarKernels.MCorrect] / weight;
+        MeanConfidence = sums[Kernels.ScalarKernels.MConfidence] / weight;
     }
 
-    /// <summary>The number of predictions evaluated.</summary>
+    /// <summary>The number of predictions evaluated (rows of weight 0 are not counted).</summary>
     public long Count { get; }
+
+    /// <summary>The sum of the example weights: <see cref="Count"/> without a weight column.</summary>
+    public double TotalWeight { get; }
 
     /// <summary>The number of classes K (the size of the probability vector).</summary>
     public int ClassCount { get; }
@@ -169,6 +167,9 @@ public sealed class MulticlassCalibrationMetrics
 
     /// <summary>Top-label ECE over equal-mass bins.</summary>
     public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram.ExpectedCalibrationError;
+
+    /// <summary>Top-label maximum calibration error over the non-empty equal-mass bins.</summary>
+    public double EqualMassMaximumCalibrationError => EqualMassReliabilityDiagram.MaximumCalibrationError;
 
     /// <summary>Top-label debiased L2 calibration error (Kumar et al. 2019) over the equal-mass bins.</summary>
     public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
@@ -187,6 +188,9 @@ public sealed class MulticlassCalibrationMetrics
 
     /// <summary>Each class's MCE (P_k against 1[label = k], equal-width bins), indexed by class.</summary>
     public IReadOnlyList<double> PerClassMaximumCalibrationError { get; }
+
+    /// <summary>Each class's reliability table (P_k against 1[label = k], equal-width bins), indexed by class.</summary>
+    public IReadOnlyList<ReliabilityDiagram> ClasswiseReliabilityDiagrams { get; }
 
     /// <summary>The multiclass Brier score (Brier 1950), sum over classes, in [0, 2].</summary>
     public double BrierScore { get; }
@@ -220,6 +224,7 @@ public sealed class MulticlassCalibrationMetrics
         ("MCE", MaximumCalibrationError),
         ("RMSCE", RootMeanSquaredCalibrationError),
         ("Equal-mass ECE", EqualMassExpectedCalibrationError),
+        ("Equal-mass MCE", EqualMassMaximumCalibrationError),
         ("Debiased CE (L2)", DebiasedCalibrationError),
         ("Smooth ECE", SmoothExpectedCalibrationError.Value),
         ("Classwise ECE", ClasswiseExpectedCalibrationError),

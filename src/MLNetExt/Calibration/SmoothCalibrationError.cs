@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace MLNetExt.Calibration;
 
@@ -15,58 +17,114 @@ public readonly record struct SmoothCalibrationError(double Value, double Bandwi
 /// <c>max(round(10 / sigma), 200)</c> points of [0, 1], and <c>smECE = sum |r(t)| / sum (d(t) + 1e-4)</c>. The
 /// bandwidth is relplot's fixed point: sigma = 1 if 1 &lt; smECE(1); otherwise 10 halvings of [0, 1] keeping the
 /// side where sigma &gt;= smECE(sigma) (sigma &lt; 0.001 counts as too small), and that side is returned.
-/// Cost: O(n) to spread, then O(G^2) per bandwidth tried (G about 1000 for sigma &gt;= 0.01).
+/// The kernel is cut at 10 sigma (the terms left out are below e^-50 = 2e-22 of the peak), so the work is
+/// O(n) to spread plus O(G min(G, 20 sigma G)) per bandwidth tried, at most about 2e8 operations at the smallest
+/// bandwidth allowed, <see cref="MinimumBandwidth"/> (G = 1,000,001 there). Example weights scale each row's residual
+/// and density, as frequencies: a weight of 2 counts as the row twice, 1 as once, 0 removes it.
 /// </summary>
 internal static class SmoothCalibrationErrorCore
 {
-    private const double DensityEpsilon = 1e-4;
-    private const double MinimumBandwidth = 0.001;
-    private const int Halvings = 10;
+    /// <summary>The smallest fixed bandwidth accepted: its grid has 1,000,001 points.</summary>
+    public const double MinimumBandwidth = 1e-5;
 
-    public static SmoothCalibrationError Compute<T>(ReadOnlySpan<T> confidences, ReadOnlySpan<bool> outcomes, double? bandwidth)
-        where T : unmanaged, INumberBase<T>
+    private const double DensityEpsilon = 1e-4;
+    private const double SearchFloor = 0.001;
+    private const int Halvings = 10;
+    private const double KernelCut = 10;
+
+    /// <summary>The grid of every bandwidth from 0.01 up (1,001 points): the evaluators spread onto it while reading.</summary>
+    public const int DefaultGrid = 1001;
+
+    /// <summary>The grid size relplot uses for <paramref name="sigma"/>.</summary>
+    public static int GridSize(double sigma) => (int)(Math.Max(2000, Math.Round(20 / sigma)) / 2) + 1;
+
+    /// <summary>Checks a fixed bandwidth, naming it.</summary>
+    public static void CheckBandwidth(double sigma, string parameterName)
     {
-        if (confidences.Length != outcomes.Length)
-            throw new ArgumentException($"'outcomes' has {outcomes.Length} elements; expected {confidences.Length}, one per prediction.", nameof(outcomes));
-        if (confidences.Length == 0)
-            throw new ArgumentException("Smooth ECE needs at least one prediction.", nameof(confidences));
-        for (int i = 0; i < confidences.Length; i++)
-            CalibrationMetrics.CheckConfidence(double.CreateTruncating(confidences[i]), i, nameof(confidences));
-        // The spread data depend only on the grid size, which is the same for every sigma >= 0.01: cache per size.
-        var cache = new Dictionary<int, (double[] R, double[] D)>();
-        if (bandwidth is { } fixedSigma)
+        if (!(sigma >= MinimumBandwidth && sigma <= 1))
         {
-            if (!(fixedSigma > 0 && fixedSigma <= 1))
-                throw new ArgumentOutOfRangeException(nameof(bandwidth), $"The bandwidth must be in (0, 1]; got {fixedSigma}.");
-            return new SmoothCalibrationError(Evaluate(confidences, outcomes, fixedSigma, cache), fixedSigma);
+            throw new ArgumentOutOfRangeException(parameterName,
+                $"The smooth-ECE bandwidth must be in [{MinimumBandwidth:0e0}, 1]; got {sigma.ToString("R", CultureInfo.InvariantCulture)}. " +
+                $"Below {MinimumBandwidth:0e0} relplot's grid would need more than {GridSize(MinimumBandwidth):N0} points.");
         }
+    }
+
+    /// <summary>
+    /// smECE from spread data: <paramref name="spread"/> returns, for a grid size, the spread residuals and densities
+    /// (2 x G doubles: residuals then densities), already rescaled for weights.
+    /// </summary>
+    public static SmoothCalibrationError Compute(Func<int, double[]> spread, double? bandwidth, Action? checkCanceled = null)
+    {
+        var cache = new Dictionary<int, double[]>();
+        double Evaluate(double sigma)
+        {
+            checkCanceled?.Invoke();
+            int grid = GridSize(sigma);
+            if (!cache.TryGetValue(grid, out var spreadData))
+            {
+                spreadData = spread(grid);
+                cache.Add(grid, spreadData);
+            }
+            return EvaluateSpread(spreadData, grid, sigma);
+        }
+        if (bandwidth is { } fixedSigma)
+            return new SmoothCalibrationError(Evaluate(fixedSigma), fixedSigma);
         // relplot's search_param: the predicate "sigma is too large" is sigma < 0.001 or sigma < smECE(sigma).
-        if (Evaluate(confidences, outcomes, 1, cache) > 1)
-            return new SmoothCalibrationError(Evaluate(confidences, outcomes, 1, cache), 1);
+        double atOne = Evaluate(1);
+        if (atOne > 1)
+            return new SmoothCalibrationError(atOne, 1);
         double start = 1, end = 0;
         for (int k = 0; k < Halvings; k++)
         {
             double mid = (start + end) / 2;
-            if (mid < MinimumBandwidth || mid < Evaluate(confidences, outcomes, mid, cache))
+            if (mid < SearchFloor || mid < Evaluate(mid))
                 end = mid;
             else
                 start = mid;
         }
-        return new SmoothCalibrationError(Evaluate(confidences, outcomes, start, cache), start);
+        return new SmoothCalibrationError(Evaluate(start), start);
     }
 
-    private static double Evaluate<T>(ReadOnlySpan<T> f, ReadOnlySpan<bool> y, double sigma, Dictionary<int, (double[] R, double[] D)> cache)
-        where T : unmanaged, INumberBase<T>
+    /// <summary>Segments per chunk for a grid of <paramref name="grid"/> points (see <see cref="Kernels.Segments.SegmentsPerChunk"/>).</summary>
+    public static int SegmentsPerChunk(int grid) => Kernels.Segments.SegmentsPerChunk(2 * grid);
+
+    /// <summary>
+    /// Spreads one segment onto the grid (relplot's smooth_round_to_grid): residuals w (f - y) into
+    /// <c>partial[0..G)</c>, densities w into <c>partial[G..2G)</c>, linearly between the two nearest grid points.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Spread<T, TW>(ReadOnlySpan<T> f, ReadOnlySpan<bool> y, ReadOnlySpan<TW> w, int grid, double[] partial)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
     {
-        int grid = (int)(Math.Max(2000, Math.Round(20 / sigma)) / 2) + 1;
-        if (!cache.TryGetValue(grid, out var spread))
+        var residuals = partial.AsSpan(0, grid);
+        var density = partial.AsSpan(grid, grid);
+        for (int i = 0; i < f.Length; i++)
         {
-            spread = Spread(f, y, grid);
-            cache.Add(grid, spread);
+            double c = double.CreateTruncating(f[i]);
+            double position = c * (grid - 1);
+            int bin = Math.Clamp((int)position, 0, grid - 2);
+            double fraction = position - bin;
+            double r = c - (y[i] ? 1 : 0);
+            double lower = 1 - fraction, upper = fraction;
+            if (!w.IsEmpty)
+            {
+                double weight = double.CreateTruncating(w[i]);
+                lower *= weight;
+                upper *= weight;
+            }
+            residuals[bin] += lower * r;
+            residuals[bin + 1] += upper * r;
+            density[bin] += lower;
+            density[bin + 1] += upper;
         }
-        var kernel = Kernel(sigma, grid);
-        var smoothedR = Convolve(spread.R, kernel);
-        var smoothedD = Convolve(spread.D, kernel);
+    }
+
+    private static double EvaluateSpread(double[] spread, int grid, double sigma)
+    {
+        var kernel = Kernel(sigma, grid, out int reach);
+        var smoothedR = Convolve(spread.AsSpan(0, grid), kernel, reach);
+        var smoothedD = Convolve(spread.AsSpan(grid, grid), kernel, reach);
         int points = Math.Max((int)Math.Round(10 / sigma), 200);
         double numerator = 0, denominator = 0;
         for (int k = 0; k < points; k++)
@@ -78,37 +136,18 @@ internal static class SmoothCalibrationErrorCore
         return numerator / denominator;
     }
 
-    // Linear spreading of the residuals f - y and of ones onto grid points m / (G - 1) (relplot's smooth_round_to_grid).
-    private static (double[] R, double[] D) Spread<T>(ReadOnlySpan<T> f, ReadOnlySpan<bool> y, int grid)
-        where T : unmanaged, INumberBase<T>
+    // The Gaussian density sampled at offsets d / (G - 1), d = -reach..reach (relplot samples linspace(0, 1, G) around
+    // 0.5: the same offsets, up to half the grid); cut where it falls below e^-50 of its peak.
+    private static double[] Kernel(double sigma, int grid, out int reach)
     {
-        var residuals = new double[grid];
-        var density = new double[grid];
-        for (int i = 0; i < f.Length; i++)
-        {
-            double c = double.CreateTruncating(f[i]);
-            double position = c * (grid - 1);
-            int bin = Math.Clamp((int)position, 0, grid - 2);
-            double fraction = position - bin;
-            double r = c - (y[i] ? 1 : 0);
-            residuals[bin] += (1 - fraction) * r;
-            residuals[bin + 1] += fraction * r;
-            density[bin] += 1 - fraction;
-            density[bin + 1] += fraction;
-        }
-        return (residuals, density);
-    }
-
-    // The Gaussian density sampled at offsets d / (G - 1), d = -(G - 1)..(G - 1) (relplot samples linspace(0, 1, G)
-    // around 0.5; the same offsets).
-    private static double[] Kernel(double sigma, int grid)
-    {
-        var kernel = new double[2 * grid - 1];
+        int half = grid / 2;
+        reach = (int)Math.Min(half, Math.Ceiling(KernelCut * sigma * (grid - 1)));
+        var kernel = new double[2 * reach + 1];
         double norm = 1 / (Math.Sqrt(2 * Math.PI) * sigma);
-        for (int d = -(grid - 1); d <= grid - 1; d++)
+        for (int d = -reach; d <= reach; d++)
         {
             double x = (double)d / (grid - 1);
-            kernel[d + grid - 1] = norm * Math.Exp(-x * x / (2 * sigma * sigma));
+            kernel[d + reach] = norm * Math.Exp(-x * x / (2 * sigma * sigma));
         }
         return kernel;
     }
@@ -116,18 +155,18 @@ internal static class SmoothCalibrationErrorCore
     // Convolution with the kernel after reflecting the grid once at each end (relplot's ReflectedGaussianKernel:
     // [flip(v)[:-1], v, flip(v)[1:]]), restricted to what a kernel of half-width 1/2 reaches, as numpy's 'valid'
     // convolution with a kernel of G points does.
-    private static double[] Convolve(double[] values, double[] kernel)
+    private static double[] Convolve(ReadOnlySpan<double> values, double[] kernel, int reach)
     {
-        int g = values.Length, half = g / 2;
+        int g = values.Length;
         var result = new double[g];
         for (int k = 0; k < g; k++)
         {
             double sum = 0;
-            for (int d = -half; d <= half; d++)
+            for (int d = -reach; d <= reach; d++)
             {
                 int m = k + d;
                 double v = m < 0 ? values[-m] : m >= g ? values[2 * (g - 1) - m] : values[m];
-                sum += v * kernel[d + g - 1];
+                sum += v * kernel[d + reach];
             }
             result[k] = sum;
         }

@@ -34,6 +34,16 @@ internal abstract class RowMapper
     /// </summary>
     public abstract Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive);
 
+    /// <summary>A column of another schema, whose index is not in this one, is an error that says so.</summary>
+    internal static void CheckIndex(DataViewSchema.Column column, int count)
+    {
+        if ((uint)column.Index >= (uint)count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(column),
+                $"Column '{column.Name}' has index {column.Index}, but this row's schema has {count} columns (0..{count - 1}): the column belongs to another schema.");
+        }
+    }
+
     private DataViewSchema BuildOutputSchema()
     {
         var builder = new DataViewSchema.Builder();
@@ -51,6 +61,7 @@ internal abstract class RowMapper
         var input = new HashSet<int>();
         foreach (var column in requested)
         {
+            CheckIndex(column, inputCount + activeOutputs.Length);
             if (column.Index < inputCount)
                 input.Add(column.Index);
             else
@@ -138,6 +149,7 @@ internal readonly struct MappedColumns
     public bool IsColumnActive(DataViewSchema.Column column)
     {
         int inputCount = _mapper.InputSchema.Count;
+        RowMapper.CheckIndex(column, inputCount + _getters.Length);
         return column.Index < inputCount
             ? _input.IsColumnActive(_mapper.InputSchema[column.Index])
             : _getters[column.Index - inputCount] is not null;
@@ -146,16 +158,25 @@ internal readonly struct MappedColumns
     public ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
     {
         int inputCount = _mapper.InputSchema.Count;
+        RowMapper.CheckIndex(column, inputCount + _getters.Length);
         if (column.Index < inputCount)
             return _input.GetGetter<TValue>(_mapper.InputSchema[column.Index]);
-        int output = column.Index - inputCount;
-        if (output >= _getters.Length)
-            throw new ArgumentOutOfRangeException(nameof(column), $"Column index {column.Index} is not in this row's schema.");
-        var getter = _getters[output]
+        var getter = _getters[column.Index - inputCount]
             ?? throw new InvalidOperationException($"Column '{column.Name}' was not requested, so it is not active.");
         return getter as ValueGetter<TValue>
             ?? throw new InvalidOperationException(
-                $"Column '{column.Name}' holds {column.Type.RawType.Name} values, not {typeof(TValue).Name}.");
+                $"Column '{column.Name}' is {SchemaChecks.Describe(column.Type)}, read as {TypeName(getter.GetType().GenericTypeArguments[0])}; " +
+                $"a getter of {TypeName(typeof(TValue))} was asked for.");
+    }
+
+    /// <summary>A .NET type with its type arguments: "VBuffer&lt;Single&gt;", not "VBuffer`1".</summary>
+    internal static string TypeName(Type type)
+    {
+        if (!type.IsGenericType)
+            return type.Name;
+        string name = type.Name;
+        int tick = name.IndexOf('`', StringComparison.Ordinal);
+        return $"{(tick < 0 ? name : name[..tick])}<{string.Join(", ", type.GenericTypeArguments.Select(TypeName))}>";
     }
 }
 

@@ -52,18 +52,21 @@ public sealed class YetiRankPairwiseObjectiveTests
         Assert.IsTrue(PairwiseLeafSolver.Solve(a, [0.5, -0.5, 0], 3, 0, 0.1, x, new double[4]), "bayes > 0 makes it positive definite");
     }
 
-    private static YetiRankPairwiseObjective MakeOwnCase(double learningRate, float[]? weights = null)
+    private static YetiRankPairwiseObjective MakeOwnCase(double learningRate, float[]? weights = null,
+        YetiRankPairwiseLeafMethod method = YetiRankPairwiseLeafMethod.Gradient, double bayes = 0.1)
     {
         var objective = new YetiRankPairwiseObjective(new YetiRankSettings { Permutations = 3 },
-            new PairwiseLeafSettings { L2Regularization = 1e-20 }, new FixedUniforms(YetiRankObjectiveTests.Uniforms));
+            new PairwiseLeafSettings { L2Regularization = 1e-20, Method = method, BayesianMatrixRegularization = bayes },
+            new FixedUniforms(YetiRankObjectiveTests.Uniforms));
         objective.Initialize(new RankingObjectiveData(new QueryGroups(YetiRankObjectiveTests.Labels, [0, 4], weights), 0, 1, learningRate));
         return objective;
     }
 
     [TestMethod]
-    public void Hook_SpecOwnCase_LeafSystemAndValues()
+    public void Hook_SpecOwnCase_Gradient_LeafSystemAndValues()
     {
-        // Spec §8.4 own case: the Classic pairs of §8.3, documents -> leaves [0,1,2,1], l2 1e-20, bayes 0.1.
+        // Spec §8.4 own case: the Classic pairs of §8.3, documents -> leaves [0,1,2,1], l2 1e-20, bayes 0.1, the
+        // Laplacian of the pair weights (CatBoost's Gradient method).
         var objective = MakeOwnCase(learningRate: 1.0);
         var values = new double[] { 9, 9, 9 };
         objective.RefineLeafValues(0, [0, 1, 2, 1], YetiRankObjectiveTests.Scores, values);
@@ -88,6 +91,96 @@ public sealed class YetiRankPairwiseObjectiveTests
         }
         Assert.AreEqual(0.024642748331, score, 1e-9);
         Assert.AreEqual(1, objective.SolvedTrees);
+    }
+
+    // The Classic pairs of spec §8.3 (winner, loser, W) at scores [0.5, 0.2, -0.3, 0.1]; documents -> leaves [0,1,2,1].
+    private static readonly (int Winner, int Loser, double Weight)[] OwnPairs = [(0, 1, 0.085), (0, 2, 0.136125), (0, 3, 0.085), (2, 1, 0.0425)];
+    private static readonly int[] OwnLeaves = [0, 1, 2, 1];
+
+    /// <summary>The own case's PairLogit loss sum W log(1 + exp(-(s_w + x_leaf(w) - s_l - x_leaf(l)))) at leaf values x.</summary>
+    private static double OwnPairLoss(double[] x)
+    {
+        double loss = 0;
+        foreach (var (w, l, weight) in OwnPairs)
+        {
+            double margin = YetiRankObjectiveTests.Scores[w] + x[OwnLeaves[w]] - YetiRankObjectiveTests.Scores[l] - x[OwnLeaves[l]];
+            loss += weight * Math.Log(1 + Math.Exp(-margin));
+        }
+        return loss;
+    }
+
+    [TestMethod]
+    public void Hook_SpecOwnCase_Newton_SystemIsThePairLossGradientAndHessianOverTheLeaves()
+    {
+        var objective = MakeOwnCase(learningRate: 1.0, method: YetiRankPairwiseLeafMethod.Newton);
+        var values = new double[3];
+        objective.RefineLeafValues(0, OwnLeaves, YetiRankObjectiveTests.Scores, values);
+        var (a, b) = objective.LastSystem();
+
+        // By hand from the per-document PairLogit hessians of spec §8.3, h = [0.070319577321, 0.030766614262,
+        // 0.039106115207, 0.020422163388]: every pair crosses leaves, so A's diagonal is h0, h1 + h3, h2.
+        Assert.AreEqual(0.070319577321, a[0], 1e-12, "A[0][0] = h0");
+        Assert.AreEqual(0.030766614262 + 0.020422163388, a[4], 1e-12, "A[1][1] = h1 + h3");
+        Assert.AreEqual(0.039106115207, a[8], 1e-12, "A[2][2] = h2");
+
+        // Independent oracle: central differences of the pair loss over the leaf values at x = 0 give -b and A.
+        const double step = 1e-4;
+        for (int m = 0; m < 3; m++)
+        {
+            double[] plus = new double[3], minus = new double[3];
+            plus[m] = step;
+            minus[m] = -step;
+            Assert.AreEqual(-(OwnPairLoss(plus) - OwnPairLoss(minus)) / (2 * step), b[m], 1e-9, $"b[{m}] = -dL/dx{m}");
+            for (int k = 0; k < 3; k++)
+            {
+                double[] pp = new double[3], pm = new double[3], mp = new double[3], mm = new double[3];
+                pp[m] += step; pp[k] += step;
+                pm[m] += step; pm[k] -= step;
+                mp[m] -= step; mp[k] += step;
+                mm[m] -= step; mm[k] -= step;
+                double hessian = (OwnPairLoss(pp) - OwnPairLoss(pm) - OwnPairLoss(mp) + OwnPairLoss(mm)) / (4 * step * step);
+                Assert.AreEqual(hessian, a[m * 3 + k], 1e-7, $"A[{m}][{k}] = d2L/dx{m}dx{k}");
+            }
+        }
+
+        // numpy (np.linalg.solve of the leading 2 x 2 block of A + 0.1 (I - J/3) + 1e-20 I, last leaf 0, mean-centred):
+        double[] expected = [0.533917453733, -0.496803668078, -0.037113785654];
+        for (int k = 0; k < 3; k++)
+            Assert.AreEqual(expected[k], values[k], 1e-9, $"leaf {k}");
+    }
+
+    [TestMethod]
+    public void Hook_SpecOwnCase_NewtonWithoutPrior_SolvesTheNewtonEquations()
+    {
+        // bayes 0 (l2 1e-20): the values satisfy A x = b, the Newton step of the pair loss over the leaf values, and
+        // are the CatBoost-form solution numpy gives: [1.001142864206, -1.070499142805, 0.069356278599].
+        var objective = MakeOwnCase(learningRate: 1.0, method: YetiRankPairwiseLeafMethod.Newton, bayes: 0);
+        var values = new double[3];
+        objective.RefineLeafValues(0, OwnLeaves, YetiRankObjectiveTests.Scores, values);
+        var (a, b) = objective.LastSystem();
+        for (int m = 0; m < 3; m++)
+        {
+            double ax = 0;
+            for (int k = 0; k < 3; k++)
+                ax += a[m * 3 + k] * values[k];
+            Assert.AreEqual(b[m], ax, 1e-12, $"(A x)[{m}]");
+        }
+        double[] expected = [1.001142864206, -1.070499142805, 0.069356278599];
+        for (int k = 0; k < 3; k++)
+            Assert.AreEqual(expected[k], values[k], 1e-9, $"leaf {k}");
+    }
+
+    [TestMethod]
+    public void Hook_Gradient_IsTheNewtonSystemWithPairWeightsForHessians()
+    {
+        // The two methods share b; only the Laplacian's pair coefficient differs (W against W p (1 - p)).
+        var gradient = MakeOwnCase(1.0);
+        gradient.RefineLeafValues(0, OwnLeaves, YetiRankObjectiveTests.Scores, new double[3]);
+        var newton = MakeOwnCase(1.0, method: YetiRankPairwiseLeafMethod.Newton);
+        newton.RefineLeafValues(0, OwnLeaves, YetiRankObjectiveTests.Scores, new double[3]);
+        CollectionAssert.AreEqual(gradient.LastSystem().DerivativeSums, newton.LastSystem().DerivativeSums);
+        Assert.AreEqual(0.306125, gradient.LastSystem().Laplacian[0], 1e-12, "sum of the weights of document 0's pairs");
+        Assert.AreEqual(0.070319577321, newton.LastSystem().Laplacian[0], 1e-12, "sum of their hessians");
     }
 
     [TestMethod]
@@ -244,5 +337,9 @@ public sealed class YetiRankPairwiseObjectiveTests
         Assert.AreEqual(nameof(PairwiseLeafSettings.BayesianMatrixRegularization), e.ParamName);
         e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new YetiRankPairwiseObjective(null, new PairwiseLeafSettings { L2Regularization = double.NaN }));
         Assert.AreEqual(nameof(PairwiseLeafSettings.L2Regularization), e.ParamName);
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            new YetiRankPairwiseObjective(null, new PairwiseLeafSettings { Method = (YetiRankPairwiseLeafMethod)7 }));
+        Assert.AreEqual(nameof(PairwiseLeafSettings.Method), e.ParamName);
+        StringAssert.Contains(e.Message, "got 7");
     }
 }

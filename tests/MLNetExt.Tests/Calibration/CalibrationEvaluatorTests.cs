@@ -86,8 +86,11 @@ public sealed class CalibrationEvaluatorTests
         Assert.AreEqual(0.45, m.MaximumCalibrationError, 1e-6);
         Assert.AreEqual(0.2715, m.BrierScore, 1e-6);
         Assert.AreEqual(0.115187, m.BrierDecomposition.Reliability, 1e-6);
-        Assert.AreEqual(-0.1, m.BalanceScore, 1e-6);
+        Assert.AreEqual(-0.2, m.BalanceScore, 1e-6); // p = .5 predicts class 0 (the top-label tie rule); -0.1 with p >= .5
         Assert.AreEqual(0.26, m.TopLabelExpectedCalibrationError, 1e-6);
+        var paper = mlContext.BinaryClassification.EvaluateCalibration(data,
+            options: new CalibrationEvaluatorOptions { NumberOfBins = 4, TieRule = BinaryTieRule.PositiveClass });
+        Assert.AreEqual(-0.1, paper.BalanceScore, 1e-6);
         // Kumar's 4 equal-mass bins on O1 (chunks of 3, 3, 2, 2; edges .325, .675, .95): conf .1167/.5/.825/1,
         // acc .3333/.6667/.5/.5 -> ECE .3(.2167) + .3(.1667) + .2(.325) + .2(.5) = 0.28.
         Assert.AreEqual(0.28, m.EqualMassExpectedCalibrationError, 1e-6);

@@ -164,10 +164,13 @@ public sealed class CalibrationMetricsTests
     }
 
     [TestMethod]
-    public void Balance_O6_IsAccuracyMinusConfidence()
+    public void Balance_O6_IsAccuracyMinusConfidence_UnderTheTopLabelTieRule()
     {
-        // Terms [0,.1,-.75,.4,.5,.4,-.75,.1,0,-1] -> -0.1 = accuracy .7 (p >= .5 rule) - mean confidence .8.
-        Assert.AreEqual(-0.1, CalibrationMetrics.BalanceScore(P, Y), 1e-12);
+        // One tie rule for the top-label metrics and the Balance score (issue 21): by default p = .5 predicts class 0,
+        // so (p = .5, y = 1) is wrong: accuracy .6 - mean confidence .8 = -0.2 (O5's accuracy). The paper's p >= .5
+        // rule gives the spec's O6: terms [0,.1,-.75,.4,.5,.4,-.75,.1,0,-1] -> -0.1 = accuracy .7 - .8.
+        Assert.AreEqual(-0.2, CalibrationMetrics.BalanceScore(P, Y), 1e-12);
+        Assert.AreEqual(-0.1, CalibrationMetrics.BalanceScore(P, Y, BinaryTieRule.PositiveClass), 1e-12);
     }
 
     [TestMethod]
@@ -304,25 +307,57 @@ public sealed class CalibrationMetricsTests
 
 /// <summary>The selection behind equal-mass edges agrees with a full sort on the requested ranks.</summary>
 [TestClass]
-public sealed class OrderStatisticsTests
+public sealed class RankSelectorTests
 {
     [TestMethod]
-    public void Select_RequestedRanks_EqualSortedValues()
+    public void Select_RequestedRanks_EqualSortedValues_WithBelowAndEqualCounts()
     {
+        // Sizes on both sides of 65,536 (below it the selector sorts a copy; above it counts digits), with and without
+        // ties, Single and Double, and negative values (histogram binning selects raw scores).
         var random = new Random(3);
-        foreach (int n in new[] { 1, 2, 5, 33, 1000, 20_000 })
+        foreach (int n in new[] { 1, 2, 5, 1000, 70_000, 200_001 })
         {
             foreach (bool ties in new[] { false, true })
             {
-                var values = Enumerable.Range(0, n).Select(_ => ties ? Math.Round(random.NextDouble() * 7) / 7 : random.NextDouble()).ToArray();
-                var sorted = values.OrderBy(v => v).ToArray();
-                var ranks = Enumerable.Range(0, 12).Select(_ => random.Next(n)).Append(0).Append(n - 1).ToArray();
-                var copy = (double[])values.Clone();
-                MLNetExt.Calibration.OrderStatistics.Select(copy, ranks);
-                foreach (int r in ranks)
-                    Assert.AreEqual(sorted[r], copy[r], $"n={n} ties={ties} rank {r}");
-                CollectionAssert.AreEquivalent(values, copy, "a permutation of the input");
+                var doubles = Enumerable.Range(0, n).Select(_ => ties ? Math.Round(random.NextDouble() * 7) / 7 - 0.5 : random.NextDouble() * 4 - 2).ToArray();
+                doubles[0] = -0.0; // read as +0
+                var floats = doubles.Select(v => (float)v).ToArray();
+                var ranks = Enumerable.Range(0, 12).Select(_ => (long)random.Next(n)).Append(0).Append(n - 1).Distinct().Order().ToArray();
+                Check(doubles, ranks, $"double n={n} ties={ties}");
+                Check(floats, ranks, $"float n={n} ties={ties}");
             }
+        }
+    }
+
+    [TestMethod]
+    public void Select_WithWeights_CountsOnlyRowsOfPositiveWeight()
+    {
+        // Weight 0 on every third row: the ranks are among the other rows.
+        var random = new Random(5);
+        int n = 150_000;
+        var values = Enumerable.Range(0, n).Select(_ => random.NextDouble()).ToArray();
+        var weights = Enumerable.Range(0, n).Select(i => i % 3 == 1 ? 0f : 0.5f).ToArray();
+        var kept = values.Where((_, i) => weights[i] > 0).Order().ToArray();
+        long[] ranks = [0, 17, kept.Length / 2, kept.Length - 1];
+        var selected = MLNetExt.Calibration.Kernels.RankSelector.Select<double, float>(
+            s => values.AsSpan(s << 16, Math.Min(1 << 16, n - (s << 16))), s => weights.AsSpan(s << 16, Math.Min(1 << 16, n - (s << 16))),
+            (n + 65535) >> 16, kept.Length, ranks);
+        for (int j = 0; j < ranks.Length; j++)
+            Assert.AreEqual(kept[ranks[j]], selected[j].Value, $"rank {ranks[j]}");
+    }
+
+    private static void Check<T>(T[] values, long[] ranks, string what) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        var sorted = values.Select(v => double.CreateTruncating(v) + 0.0).Order().ToArray();
+        int n = values.Length;
+        var selected = MLNetExt.Calibration.Kernels.RankSelector.Select<T, float>(
+            s => values.AsSpan(s << 16, Math.Min(1 << 16, n - (s << 16))), null, (n + 65535) >> 16, n, ranks);
+        for (int j = 0; j < ranks.Length; j++)
+        {
+            double expected = sorted[ranks[j]];
+            Assert.AreEqual(expected, selected[j].Value, $"{what} rank {ranks[j]}");
+            Assert.AreEqual(sorted.Count(v => v < expected), selected[j].Below, $"{what} rank {ranks[j]}: below");
+            Assert.AreEqual(sorted.Count(v => v == expected), selected[j].Equal, $"{what} rank {ranks[j]}: equal");
         }
     }
 }

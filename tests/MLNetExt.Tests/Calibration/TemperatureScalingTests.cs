@@ -44,7 +44,7 @@ public sealed class TemperatureScalingTests
         int[] labels = [0, 1, 1, 0];
         var fit = TemperatureFitter.FitMulticlass(logits, 3, labels);
         double independent = GoldenSection(t => TemperatureFitter.MulticlassLogLoss(logits, 3, labels, 1 / t));
-        Assert.AreEqual(ScalarMinimumKind.Interior, fit.Kind);
+        Assert.AreEqual(TemperatureFitKind.Interior, fit.Kind);
         Assert.AreEqual(independent, fit.Temperature, 1e-7);
         Assert.IsTrue(fit.LogLossAfter <= fit.LogLossBefore);
 

@@ -67,11 +67,14 @@ public sealed class VectorScalingTests
             ApplyData = ml => ml.Data.SkipRows(TestData.LoadCifar(ml, TestData.LeNet), 9000),
             OutputColumns = ["Score"],
             InputColumns = new Dictionary<string, InvalidValueBehavior> { ["Score"] = InvalidValueBehavior.Throws },
+            WeightedEstimator = (ml, weightColumn) => ml.MulticlassClassification.TemperatureScaling(new TemperatureScalingEstimator.Options
+            {
+                Method = TemperatureScalingMethod.VectorScaling,
+                ExampleWeightColumnName = weightColumn,
+            }),
             EstimatorWithOptions = ml => (ml.MulticlassClassification.TemperatureScaling(options), options),
             Skip = new Dictionary<string, string>
             {
-                ["UnitWeights"] = "the calibrators take no weight column (issue 21 adds them)",
-                ["ZeroWeights"] = "the calibrators take no weight column (issue 21 adds them)",
                 ["OneRow"] = "one row has one class; refused naming the label column (TemperatureScalingTests)",
             },
         });

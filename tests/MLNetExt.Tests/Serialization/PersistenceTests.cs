@@ -299,9 +299,18 @@ public sealed class PersistenceTests
             string path = Path.Combine(AppContext.BaseDirectory, "Models", file);
             var fresh = new MLContext(seed: 5);
             var model = fresh.Model.Load(path, out _);
-            var actual = model.Transform(input).GetColumn<float[]>(column).SelectMany(v => v).ToArray();
-            var expected = File.ReadAllLines(Path.ChangeExtension(path, ".expected.txt"))
-                .Select(l => BitConverter.Int32BitsToSingle(int.Parse(l, System.Globalization.NumberStyles.HexNumber))).ToArray();
+            var output = model.Transform(input);
+            var lines = File.ReadAllLines(Path.ChangeExtension(path, ".expected.txt"));
+            if (output.Schema[column].Type is VectorDataViewType { ItemType: var item } && item == NumberDataViewType.Double)
+            {
+                // Double outputs (binary calibrators' format version 2 offers them) are recorded as 16 hex digits.
+                var actualDoubles = output.GetColumn<double[]>(column).SelectMany(v => v).ToArray();
+                var expectedDoubles = lines.Select(l => BitConverter.Int64BitsToDouble(long.Parse(l, System.Globalization.NumberStyles.HexNumber))).ToArray();
+                CollectionAssert.AreEqual(expectedDoubles, actualDoubles, file);
+                continue;
+            }
+            var actual = output.GetColumn<float[]>(column).SelectMany(v => v).ToArray();
+            var expected = lines.Select(l => BitConverter.Int32BitsToSingle(int.Parse(l, System.Globalization.NumberStyles.HexNumber))).ToArray();
             CollectionAssert.AreEqual(expected, actual, file);
         }
     }
@@ -368,6 +377,7 @@ internal static class CommittedModels
         var binary = BinaryInput(mlContext);
         yield return ("binary-calibrators-v1.zip", binary, "Probabilities");
         yield return ("vector-scaling-v2.zip", multiclass, "Calibrated");
+        yield return ("binary-calibrators-v2.zip", binary, "Probabilities");
     }
 
     /// <summary>Writes the files that do not exist yet: a committed file is never rewritten (it records an old format).</summary>
@@ -397,6 +407,14 @@ internal static class CommittedModels
             Method = TemperatureScalingMethod.VectorScaling,
         }).Fit(multiclass);
         Save(mlContext, vector, multiclass, Path.Combine(directory, "vector-scaling-v2.zip"), "Calibrated");
+
+        // Format version 2 of the binary calibrators: the output kind, here Double for all three.
+        var chain2 = cal.Beta(new BetaCalibrationEstimator.Options { OutputColumnName = "Beta", OutputKind = DataKind.Double })
+            .Append(cal.HistogramBinning(new HistogramBinningEstimator.Options { OutputColumnName = "Histogram", NumberOfBins = 3, OutputKind = DataKind.Double }))
+            .Append(cal.TemperatureScaling(new BinaryTemperatureScalingEstimator.Options { OutputColumnName = "Temperature", OutputKind = DataKind.Double }))
+            .Append(mlContext.Transforms.Concatenate("Probabilities", "Beta", "Histogram", "Temperature"))
+            .Fit(binary);
+        Save(mlContext, chain2, binary, Path.Combine(directory, "binary-calibrators-v2.zip"), "Probabilities");
     }
 
     private static void Save(MLContext mlContext, ITransformer model, IDataView input, string path, string column)
@@ -404,7 +422,14 @@ internal static class CommittedModels
         if (File.Exists(path))
             return;
         mlContext.Model.Save(model, input.Schema, path);
-        var values = model.Transform(input).GetColumn<float[]>(column).SelectMany(v => v);
+        var output = model.Transform(input);
+        if (output.Schema[column].Type is VectorDataViewType { ItemType: var item } && item == NumberDataViewType.Double)
+        {
+            var doubles = output.GetColumn<double[]>(column).SelectMany(v => v);
+            File.WriteAllLines(Path.ChangeExtension(path, ".expected.txt"), doubles.Select(v => BitConverter.DoubleToInt64Bits(v).ToString("X16")));
+            return;
+        }
+        var values = output.GetColumn<float[]>(column).SelectMany(v => v);
         File.WriteAllLines(Path.ChangeExtension(path, ".expected.txt"), values.Select(v => BitConverter.SingleToInt32Bits(v).ToString("X8")));
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
+using MLNetExt.Calibration.Kernels;
 using MLNetExt.Diagnostics;
 
 namespace MLNetExt.Calibration;
@@ -16,7 +17,8 @@ namespace MLNetExt.Calibration;
 /// <item><term>Learns from data</term><description>yes: three parameters, from a Boolean label and a score</description></item>
 /// <item><term>Input</term><description>score: Single or Double (raw score or probability, see <see cref="ScoreKind"/>); label: Boolean</description></item>
 /// <item><term>Output</term><description>Single probability column (default "Probability")</description></item>
-/// <item><term>Normalization / caching</term><description>not needed / one pass over the fit data</description></item>
+/// <item><term>Normalization / caching</term><description>not needed / the score column (4 bytes a row for Single) and the label bits are
+/// held during the fit; one parallel pass over them per Newton step</description></item>
 /// <item><term>Package / native dependency</term><description>MLNetExt / none</description></item>
 /// <item><term>Deterministic</term><description>yes (no randomness)</description></item>
 /// </list>
@@ -27,7 +29,6 @@ namespace MLNetExt.Calibration;
 public sealed class BetaCalibrationEstimator : BinaryCalibratorEstimator<BetaCalibrationTransformer>
 {
     internal const string ComponentName = "BetaCalibration";
-    private readonly Options _options;
 
     /// <summary>Options of <see cref="BetaCalibrationEstimator"/>: the columns (see <see cref="BinaryCalibratorOptions"/>).</summary>
     public sealed class Options : BinaryCalibratorOptions
@@ -35,23 +36,21 @@ public sealed class BetaCalibrationEstimator : BinaryCalibratorEstimator<BetaCal
     }
 
     internal BetaCalibrationEstimator(IHostEnvironment env, Options options) : base(env, options, ComponentName)
-        => _options = options;
-
-    private protected override BetaCalibrationTransformer FitCore(ComponentChannel channel, double[] scores, bool[] labels)
     {
-        var logS = new double[scores.Length];
-        var logOneMinusS = new double[scores.Length];
-        for (int i = 0; i < scores.Length; i++)
-            (logS[i], logOneMinusS[i]) = ScoreMath.ToLogProbabilities(scores[i], _options.ScoreKind, _options.ProbabilityFloor);
-        var fit = BetaCalibrationFitter.Fit(logS, logOneMinusS, labels);
+    }
+
+    private protected override BetaCalibrationTransformer FitCore<T, TW>(ComponentChannel channel, PredictionStore<T, TW> rows)
+    {
+        var options = CopiedOptions;
+        var fit = BetaCalibrationFitter.Fit(rows, options.ScoreKind, options.ProbabilityFloor, TemperatureScalingSupport.OnPass(channel));
         if (fit.DroppedA && fit.DroppedB)
             channel.Warning("Both beta-calibration slopes were negative: the scores rank the labels backwards, so the map is the constant base rate.");
         else if (fit.DroppedA || fit.DroppedB)
             channel.Info($"The fitted slope {(fit.DroppedA ? "a" : "b")} was negative; its feature was dropped and the model refitted (betacal's rule).");
         if (!fit.Converged)
             channel.Warning("The beta-calibration logistic regression stopped before converging (the fit data may be separable by the score).");
-        channel.Info($"Beta calibration on {labels.Length} rows: a = {fit.A:G6}, b = {fit.B:G6}, c = {fit.C:G6}.");
-        return new BetaCalibrationTransformer(_options.ScoreColumnName, _options.OutputColumnName, _options.ScoreKind,
-            _options.ProbabilityFloor, fit.A, fit.B, fit.C);
+        channel.Info($"Beta calibration on {rows.PositiveRows} rows: a = {fit.A:G6}, b = {fit.B:G6}, c = {fit.C:G6}.");
+        return new BetaCalibrationTransformer(options.ScoreColumnName, options.OutputColumnName, options.ScoreKind,
+            options.ProbabilityFloor, options.OutputKind, fit.A, fit.B, fit.C);
     }
 }

@@ -43,18 +43,35 @@ internal static class ScoreMath
     }
 
     /// <summary>A multiclass score vector as logits, into <paramref name="logits"/>.</summary>
-    public static void ToLogits(ReadOnlySpan<float> scores, ScoreKind kind, double floor, Span<double> logits)
+    public static void ToLogits<T>(ReadOnlySpan<T> scores, ScoreKind kind, double floor, Span<double> logits)
+        where T : unmanaged, System.Numerics.INumber<T>
     {
         for (int k = 0; k < scores.Length; k++)
-            logits[k] = kind == ScoreKind.Logit ? scores[k] : Math.Log(Math.Max(scores[k], floor));
+        {
+            double v = double.CreateTruncating(scores[k]);
+            logits[k] = kind == ScoreKind.Logit ? v : Math.Log(Math.Max(v, floor));
+        }
     }
 
-    /// <summary>softmax(z / T) into <paramref name="probabilities"/>, computed in double; overwrites <paramref name="logits"/>.</summary>
+    /// <summary>
+    /// softmax(z / T) into <paramref name="probabilities"/>, computed in double; overwrites <paramref name="logits"/>. With
+    /// infinite logits, the limit: the classes at +infinity share the probability equally (a tie, as softmax gives for
+    /// equal logits), the others get 0; if every logit is -infinity, all classes share it. NaN gives NaN.
+    /// </summary>
     public static void Softmax(Span<double> logits, double temperature, Span<float> probabilities)
     {
         double max = double.NegativeInfinity;
         foreach (double z in logits)
             max = Math.Max(max, z);
+        if (double.IsInfinity(max))
+        {
+            int tied = 0;
+            foreach (double z in logits)
+                tied += z == max ? 1 : 0;
+            for (int k = 0; k < logits.Length; k++)
+                probabilities[k] = logits[k] == max ? 1f / tied : double.IsNaN(logits[k]) ? float.NaN : 0f;
+            return;
+        }
         double sum = 0;
         for (int k = 0; k < logits.Length; k++)
         {

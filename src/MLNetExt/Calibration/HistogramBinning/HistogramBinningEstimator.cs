@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
+using MLNetExt.Calibration.Kernels;
 using MLNetExt.Diagnostics;
 
 namespace MLNetExt.Calibration;
@@ -15,7 +16,8 @@ namespace MLNetExt.Calibration;
 /// <item><term>Learns from data</term><description>yes: bin thresholds and one probability per bin</description></item>
 /// <item><term>Input</term><description>score: Single or Double; label: Boolean</description></item>
 /// <item><term>Output</term><description>Single probability column (default "Probability")</description></item>
-/// <item><term>Normalization / caching</term><description>not needed / one pass and a sort of the fit scores</description></item>
+/// <item><term>Normalization / caching</term><description>not needed / the score column (4 bytes a row for Single) and the label bits are
+/// held during the fit; the equal-mass edges are exact order statistics found by counting passes (no sort)</description></item>
 /// <item><term>Package / native dependency</term><description>MLNetExt / none</description></item>
 /// <item><term>Deterministic</term><description>yes</description></item>
 /// </list>
@@ -26,7 +28,6 @@ namespace MLNetExt.Calibration;
 public sealed class HistogramBinningEstimator : BinaryCalibratorEstimator<HistogramBinningTransformer>
 {
     internal const string ComponentName = "HistogramBinning";
-    private readonly Options _options;
 
     /// <summary>Options of <see cref="HistogramBinningEstimator"/>.</summary>
     public sealed class Options : BinaryCalibratorOptions
@@ -49,15 +50,17 @@ public sealed class HistogramBinningEstimator : BinaryCalibratorEstimator<Histog
     }
 
     internal HistogramBinningEstimator(IHostEnvironment env, Options options) : base(env, options, ComponentName)
-        => _options = options;
-
-    private protected override HistogramBinningTransformer FitCore(ComponentChannel channel, double[] scores, bool[] labels)
     {
-        var fit = HistogramBinningFitter.Fit(scores, labels, _options.NumberOfBins);
-        if (fit.Counts.Length < _options.NumberOfBins)
-            channel.Info($"Histogram binning made {fit.Counts.Length} of the {_options.NumberOfBins} bins asked for: tied scores (or too few rows) cannot be split further.");
-        channel.Info($"Histogram binning on {labels.Length} rows: {fit.Counts.Length} bins, probabilities {string.Join(", ", fit.Probabilities.Select(p => p.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))}.");
-        return new HistogramBinningTransformer(_options.ScoreColumnName, _options.OutputColumnName, _options.ScoreKind,
-            _options.ProbabilityFloor, fit.Thresholds, fit.Probabilities, fit.Counts);
+    }
+
+    private protected override HistogramBinningTransformer FitCore<T, TW>(ComponentChannel channel, PredictionStore<T, TW> rows)
+    {
+        var options = (Options)CopiedOptions;
+        var fit = HistogramBinningFitter.Fit(rows, options.NumberOfBins, TemperatureScalingSupport.OnPass(channel));
+        if (fit.Counts.Length < options.NumberOfBins)
+            channel.Info($"Histogram binning made {fit.Counts.Length} of the {options.NumberOfBins} bins asked for: tied scores (or too few rows) cannot be split further.");
+        channel.Info($"Histogram binning on {rows.PositiveRows} rows: {fit.Counts.Length} bins, probabilities {string.Join(", ", fit.Probabilities.Select(p => p.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))}.");
+        return new HistogramBinningTransformer(options.ScoreColumnName, options.OutputColumnName, options.ScoreKind,
+            options.ProbabilityFloor, options.OutputKind, fit.Thresholds, fit.Probabilities, fit.Counts);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
 using MLNetExt.Serialization;
@@ -18,8 +19,8 @@ public sealed class HistogramBinningTransformer : BinaryCalibratorTransformer, I
     private readonly int[] _counts;
 
     internal HistogramBinningTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind,
-        double probabilityFloor, double[] thresholds, double[] probabilities, int[] counts)
-        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor)
+        double probabilityFloor, DataKind outputKind, double[] thresholds, double[] probabilities, int[] counts)
+        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor, outputKind)
     {
         _thresholds = thresholds;
         _probabilities = probabilities;
@@ -29,18 +30,18 @@ public sealed class HistogramBinningTransformer : BinaryCalibratorTransformer, I
     /// <summary>The upper edges of every bin but the last, increasing, in the score column's units.</summary>
     public IReadOnlyList<double> Thresholds => _thresholds;
 
-    /// <summary>Each bin's calibrated probability: its fraction of positive fit labels.</summary>
+    /// <summary>Each bin's calibrated probability: its (weighted) fraction of positive fit labels.</summary>
     public IReadOnlyList<double> Probabilities => _probabilities;
 
-    /// <summary>The number of fit rows in each bin.</summary>
+    /// <summary>The number of fit rows (of weight above 0) in each bin.</summary>
     public IReadOnlyList<int> Counts => _counts;
 
     static ComponentFormat IPersistentComponent<HistogramBinningTransformer>.Format => Format;
 
     ComponentFormat IPersistentComponent.PersistedFormat => Format;
 
-    // Version 1: the binding, thresholds, probabilities, counts.
-    private static readonly ComponentFormat Format = new("MLNetExt.Calibration.HistogramBinning", 1);
+    // Version 1: the binding, thresholds, probabilities, counts. Version 2 (issue 21): the binding, the output kind, then the same.
+    private static readonly ComponentFormat Format = new("MLNetExt.Calibration.HistogramBinning", 2, OldestReadableVersion: 1);
 
     private protected override double CalibrateCore(double score)
         => _probabilities[HistogramBinningFitter.FindBin(_thresholds, score)];
@@ -48,6 +49,7 @@ public sealed class HistogramBinningTransformer : BinaryCalibratorTransformer, I
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {
         SaveBinding(writer);
+        SaveOutputKind(writer);
         writer.Write(_thresholds);
         writer.Write(_probabilities);
         writer.Write(_counts);
@@ -56,6 +58,7 @@ public sealed class HistogramBinningTransformer : BinaryCalibratorTransformer, I
     static HistogramBinningTransformer IPersistentComponent<HistogramBinningTransformer>.LoadState(IHostEnvironment env, ModelStateReader reader)
     {
         var (score, output, kind, floor) = LoadBinding(reader);
+        var outputKind = LoadOutputKind(reader);
         var thresholds = reader.ReadDoubleArray("the thresholds");
         var probabilities = reader.ReadDoubleArray("the bin probabilities");
         var counts = reader.ReadInt32Array("the bin counts");
@@ -67,6 +70,6 @@ public sealed class HistogramBinningTransformer : BinaryCalibratorTransformer, I
             reader.Check(p >= 0 && p <= 1, $"a bin probability is {p}");
         foreach (int c in counts)
             reader.Check(c > 0, $"a bin count is {c}");
-        return new HistogramBinningTransformer(score, output, kind, floor, thresholds, probabilities, counts);
+        return new HistogramBinningTransformer(score, output, kind, floor, outputKind, thresholds, probabilities, counts);
     }
 }

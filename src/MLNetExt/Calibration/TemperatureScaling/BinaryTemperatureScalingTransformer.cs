@@ -1,3 +1,4 @@
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetExt.Calibration.Fitting;
 using MLNetExt.Numerics;
@@ -13,8 +14,8 @@ namespace MLNetExt.Calibration;
 public sealed class BinaryTemperatureScalingTransformer : BinaryCalibratorTransformer, IPersistentComponent<BinaryTemperatureScalingTransformer>
 {
     internal BinaryTemperatureScalingTransformer(string scoreColumnName, string outputColumnName, ScoreKind scoreKind,
-        double probabilityFloor, double temperature)
-        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor)
+        double probabilityFloor, DataKind outputKind, double temperature)
+        : base(scoreColumnName, outputColumnName, scoreKind, probabilityFloor, outputKind)
     {
         Temperature = temperature;
     }
@@ -26,8 +27,8 @@ public sealed class BinaryTemperatureScalingTransformer : BinaryCalibratorTransf
 
     ComponentFormat IPersistentComponent.PersistedFormat => Format;
 
-    // Version 1: the binding, then T.
-    private static readonly ComponentFormat Format = new("MLNetExt.Calibration.BinaryTemperatureScaling", 1);
+    // Version 1: the binding, then T. Version 2 (issue 21): the binding, the output kind (Single or Double), then T.
+    private static readonly ComponentFormat Format = new("MLNetExt.Calibration.BinaryTemperatureScaling", 2, OldestReadableVersion: 1);
 
     private protected override double CalibrateCore(double score)
         => StableMath.Sigmoid(ScoreMath.ToLogit(score, ScoreKind, ProbabilityFloor) / Temperature);
@@ -35,14 +36,16 @@ public sealed class BinaryTemperatureScalingTransformer : BinaryCalibratorTransf
     void IPersistentComponent.SaveState(ModelStateWriter writer)
     {
         SaveBinding(writer);
+        SaveOutputKind(writer);
         writer.Write(Temperature);
     }
 
     static BinaryTemperatureScalingTransformer IPersistentComponent<BinaryTemperatureScalingTransformer>.LoadState(IHostEnvironment env, ModelStateReader reader)
     {
         var (score, output, kind, floor) = LoadBinding(reader);
+        var outputKind = LoadOutputKind(reader);
         double t = reader.ReadFiniteDouble("the temperature");
         reader.Check(t > 0, $"the temperature is {t}");
-        return new BinaryTemperatureScalingTransformer(score, output, kind, floor, t);
+        return new BinaryTemperatureScalingTransformer(score, output, kind, floor, outputKind, t);
     }
 }

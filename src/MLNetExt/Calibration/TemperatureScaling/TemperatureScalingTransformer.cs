@@ -12,7 +12,10 @@ namespace MLNetExt.Calibration;
 /// A fitted multiclass calibration map of <see cref="TemperatureScalingEstimator"/>: softmax(z / <see cref="Temperature"/>)
 /// of the input's logits (or log-probabilities), or, for <see cref="TemperatureScalingMethod.VectorScaling"/>,
 /// softmax(<see cref="Weights"/> ⊙ z + <see cref="Biases"/>). Transform is lazy, works through <c>PredictionEngine</c>,
-/// and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A row with a NaN score gives NaN probabilities.
+/// and survives <c>mlContext.Model.Save</c> / <c>Load</c>. A row with a NaN score gives NaN probabilities; infinite
+/// logits give softmax's limit (the classes at +infinity share the probability equally, classes at -infinity get 0;
+/// a weight of 0 ignores its logit); a row whose vector holds more or fewer values than its declared size is an error
+/// naming the column, the row and both sizes.
 /// </summary>
 public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPersistentComponent<TemperatureScalingTransformer>
 {
@@ -83,7 +86,7 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
             return;
         }
         for (int k = 0; k < logits.Length; k++)
-            logits[k] = _weights[k] * logits[k] + _biases[k];
+            logits[k] = _weights[k] == 0 ? _biases[k] : _weights[k] * logits[k] + _biases[k]; // 0 * infinity is not NaN here
         ScoreMath.Softmax(logits, 1.0, probabilities);
     }
 
@@ -153,6 +156,7 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
             int k = parent.ClassCount;
             var scores = new float[k];
             var logits = new double[k];
+            var column = _score;
             if (((VectorDataViewType)_score.Type).ItemType == NumberDataViewType.Double)
             {
                 var getter = input.GetGetter<VBuffer<double>>(_score);
@@ -160,6 +164,7 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
                 return [(ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
                 {
                     getter(ref buffer);
+                    CheckLength(buffer.Length, k, column, input.Position);
                     buffer.CopyTo(logits);
                     for (int j = 0; j < k; j++)
                         scores[j] = (float)logits[j];
@@ -171,9 +176,22 @@ public sealed class TemperatureScalingTransformer : CalibratorTransformer, IPers
             return [(ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
             {
                 floatGetter(ref floatBuffer);
+                CheckLength(floatBuffer.Length, k, column, input.Position);
                 floatBuffer.CopyTo(scores);
                 Write(parent, scores, logits, ref value);
             })];
+        }
+
+        // A row must hold the declared number of values: a shorter one would leave the previous row's values in the
+        // missing slots, a longer one would not fit.
+        private static void CheckLength(int length, int declared, DataViewSchema.Column column, long row)
+        {
+            if (length != declared)
+            {
+                throw new InvalidOperationException(
+                    $"Score column '{column.Name}' holds {length} values at row {row}, but its type declares {declared}; " +
+                    $"{TemperatureScalingEstimator.ComponentName} needs every row to have the declared size.");
+            }
         }
 
         private static void Write(TemperatureScalingTransformer parent, float[] scores, double[] logits, ref VBuffer<float> value)
