@@ -27,6 +27,9 @@
 //   pruning      EL2N / GraNd / random data pruning on letter-recognition: LightGbm and MLP test accuracy at 10-70 % pruned,
 //                label-noise detection, scoring seconds per 10,000 rows (pruning [seeds] [fractions|none] [nonoise],
 //                default 3 seeds, fractions 0.1,0.2,...,0.7, label noise on)
+//   labelproportions  binary classifiers from bag proportions (MLNetExt.TorchSharp): every loss, linear and MLP, random
+//                bags of 1-128 and feature-dependent bags of 32 on mushroom and letter (A-M vs N-Z); test AUC, ECE, fit
+//                seconds (labelproportions [seeds] [sets] [models])
 //   all          every suite
 using MLNetExt.Benchmarks;
 
@@ -47,6 +50,8 @@ else if (suite == "pruning")
     if (args.Length > 3)
         PruningSuite.LabelNoiseEnabled = args[3] != "nonoise";
 }
+else if (suite == "labelproportions")
+    LabelProportionsSuite.Configure(args);
 else if (args.Length > 1)
     Harness.Runs = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
 else if (suite == "ranking")
@@ -68,6 +73,7 @@ var suites = new Dictionary<string, Action>
     ["neural"] = NeuralRankingSuite.Run,
     ["neural-loss"] = NeuralLossProfile.Run,
     ["pruning"] = PruningSuite.Run,
+    ["labelproportions"] = LabelProportionsSuite.Run,
 };
 if (suite == "all")
 {

@@ -25,6 +25,13 @@ internal sealed record TorchLoopSettings
     /// <summary>Units (groups, bags) per minibatch; the last minibatch of an epoch may be smaller.</summary>
     public required int BatchSize { get; init; }
 
+    /// <summary>
+    /// With unit sizes given to <see cref="TorchTrainingLoop.Run"/> (rows per bag or group): a minibatch also ends
+    /// before its units' rows would exceed this many, so minibatches hold about the same number of rows whatever the
+    /// units' sizes (a unit larger than this is a minibatch alone); null for no row limit.
+    /// </summary>
+    public int? MaximumBatchRows { get; init; }
+
     public required double LearningRate { get; init; }
 
     public TorchOptimizer Optimizer { get; init; } = TorchOptimizer.Adam;
@@ -84,17 +91,22 @@ internal sealed class TorchTrainingLoop
 
     /// <summary>The order of the units in epoch <paramref name="epoch"/> (0-based): a permutation drawn from (seed, epoch).</summary>
     public static int[] EpochOrder(int seed, int epoch, int unitCount)
+        => new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x0BA7C4, epoch)).Permutation(unitCount);
+
+    /// <summary>
+    /// The number of units in the minibatch that starts at <paramref name="start"/> of the epoch's order: at most
+    /// <c>BatchSize</c>, and with unit sizes and <c>MaximumBatchRows</c>, as many as fit in that many rows (at least one).
+    /// </summary>
+    private int BatchLength(int[] order, int start, IReadOnlyList<int>? unitSizes)
     {
-        var order = new int[unitCount];
-        for (int i = 0; i < unitCount; i++)
-            order[i] = i;
-        var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x0BA7C4, epoch));
-        for (int i = unitCount - 1; i > 0; i--)
-        {
-            int j = random.NextInt32(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
+        int count = Math.Min(_settings.BatchSize, order.Length - start);
+        if (unitSizes is null || _settings.MaximumBatchRows is not { } limit)
+            return count;
+        long rows = unitSizes[order[start]];
+        int taken = 1;
+        while (taken < count && rows + unitSizes[order[start + taken]] <= limit)
+            rows += unitSizes[order[start + taken++]];
+        return taken;
     }
 
     /// <summary>Trains <paramref name="module"/> (already on its device, initialised) and returns the history.</summary>
@@ -105,10 +117,12 @@ internal sealed class TorchTrainingLoop
     /// <param name="onEpochStart">Told each epoch's 0-based index before its first minibatch (for per-epoch sampling).</param>
     /// <param name="onEpochEnd">Told the number of epochs completed (1-based) after each epoch and its validation, with the
     /// module in evaluation mode and no gradients (to take checkpoints or score every example at chosen epochs).</param>
+    /// <param name="unitSizes">The rows of each unit, for <see cref="TorchLoopSettings.MaximumBatchRows"/>; null when minibatches count units only.</param>
     public TorchTrainingHistory Run(nn.Module module, int unitCount, Func<int[], Tensor> batchLoss, ValidationMetric? validation,
-        Action<int>? onEpochStart = null, Action<int>? onEpochEnd = null)
+        Action<int>? onEpochStart = null, Action<int>? onEpochEnd = null, IReadOnlyList<int>? unitSizes = null)
     {
         Guard.Argument(unitCount > 0, nameof(unitCount), "The loop needs at least one unit to train on.");
+        Guard.Argument(unitSizes is null || unitSizes.Count == unitCount, nameof(unitSizes), $"{unitSizes?.Count} unit sizes were given for {unitCount} units.");
         var s = _settings;
         var parameters = module.parameters().Where(p => p.requires_grad).ToArray();
         // Our Adam (bitwise TorchSharp's), whose numbers stay alive through each native call (see TorchAdam), and StepLR
@@ -132,10 +146,10 @@ internal sealed class TorchTrainingLoop
             onEpochStart?.Invoke(epoch);
             var order = EpochOrder(s.Seed, epoch, unitCount);
             double lossSum = 0;
-            for (int start = 0; start < unitCount; start += s.BatchSize)
+            for (int start = 0, count; start < unitCount; start += count)
             {
                 _channel.ThrowIfCanceled();
-                int count = Math.Min(s.BatchSize, unitCount - start);
+                count = BatchLength(order, start, unitSizes);
                 var batch = order.AsSpan(start, count).ToArray();
                 using var step = NewDisposeScope();
                 optimizer.ZeroGradients();

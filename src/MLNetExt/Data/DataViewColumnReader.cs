@@ -516,7 +516,7 @@ internal sealed class IdColumn : ColumnBinding
     {
         double raw = _getter!();
         if (_isKey && raw == 0)
-            throw BadValue(row, "a missing key value", "a defined group");
+            throw BadValue(row, "a missing key value", $"a defined {Role}");
         if (!(Math.Abs(raw) < 9.007199254740992E15 && raw == Math.Floor(raw)))
             throw BadValue(row, DataViewColumnReader.Format(raw), "a whole number");
         _values.Add((long)raw);

@@ -176,6 +176,24 @@ internal struct CounterRandomStream
     public double NextGumbel() => CounterRandom.ToGumbel(NextBits());
 
     /// <summary>
+    /// A uniform random permutation of 0 .. <paramref name="count"/> - 1: Fisher-Yates from the last place down, one
+    /// <see cref="NextInt32"/> draw per place.
+    /// </summary>
+    public int[] Permutation(int count)
+    {
+        Guard.Argument(count >= 0, nameof(count), $"must be >= 0; got {count}.");
+        var order = new int[count];
+        for (int i = 0; i < count; i++)
+            order[i] = i;
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = NextInt32(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>
     /// A uniform integer in [0, <paramref name="maxExclusive"/>), exactly unbiased (Lemire, "Fast random integer
     /// generation in an interval", 2019: the high word of a 64 x 64-bit product, rejecting the few low words that
     /// would bias it); one draw, more with probability below maxExclusive / 2^64.

@@ -70,6 +70,18 @@ internal sealed class LabelKeyValues
         return null;
     }
 
+    /// <summary>
+    /// Text class names given by the caller (a model trained without a key-typed label: the slot names of a vector of
+    /// class proportions), kept and annotated exactly as text key values of a label column would be.
+    /// </summary>
+    public static LabelKeyValues FromNames(IReadOnlyList<string> names)
+    {
+        var values = new ReadOnlyMemory<char>[Guard.NotNull(names, nameof(names)).Count];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = names[i].AsMemory();
+        return new LabelKeyValues(Kind.Text, values);
+    }
+
     private static LabelKeyValues Read<T>(DataViewSchema.Column label, Kind kind)
     {
         VBuffer<T> buffer = default;

@@ -103,9 +103,13 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
         var features = SchemaChecks.Find(inputSchema, _options.FeatureColumnName, "feature");
         if (features.Kind != SchemaShape.Column.VectorKind.Vector || features.ItemType != NumberDataViewType.Single || features.IsKey)
             throw SchemaChecks.Mismatch("feature", _options.FeatureColumnName, "a known-size vector of Single", SchemaChecks.Describe(features));
-        var label = SchemaChecks.Find(inputSchema, _options.LabelColumnName, "label");
-        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || !LabelTypeOk(label.IsKey, label.ItemType))
-            throw SchemaChecks.Mismatch("label", _options.LabelColumnName, ExpectedLabel, SchemaChecks.Describe(label));
+        SchemaShape.Column label = default;
+        if (ReadsLabel)
+        {
+            label = SchemaChecks.Find(inputSchema, _options.LabelColumnName, "label");
+            if (label.Kind != SchemaShape.Column.VectorKind.Scalar || !LabelTypeOk(label.IsKey, label.ItemType))
+                throw SchemaChecks.Mismatch("label", _options.LabelColumnName, ExpectedLabel, SchemaChecks.Describe(label));
+        }
         if (_options.ExampleWeightColumnName is { } weight)
         {
             var column = SchemaChecks.Find(inputSchema, weight, "example weight");
@@ -119,9 +123,31 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
                 throw SchemaChecks.Mismatch("group", ranking.RowGroupColumnName, "a key type or whole numbers", SchemaChecks.Describe(group));
         }
 
-        var outputs = OutputShape(label).ToArray();
+        CheckOtherColumns(inputSchema);
+
+        var outputs = OutputShape(inputSchema, label).ToArray();
         return new SchemaShape(inputSchema.Where(c => !outputs.Any(o => o.Name == c.Name)).Concat(outputs));
     }
+
+    /// <summary>
+    /// Whether the trainer reads <c>LabelColumnName</c>: true for supervised trainers; a trainer that learns from other
+    /// columns (label proportions of bags) returns false and checks its columns in <c>CheckOtherColumns</c>. Without a
+    /// label, <c>OutputShape</c> gets a default label shape.
+    /// </summary>
+    private protected virtual bool ReadsLabel => true;
+
+    /// <summary>Checks the input columns the task does not cover (bag ids, proportions) in an estimator-time shape.</summary>
+    private protected virtual void CheckOtherColumns(SchemaShape inputSchema)
+    {
+    }
+
+    /// <summary>Checks the input columns the task does not cover in the <paramref name="which"/> ("training", "validation") data.</summary>
+    private protected virtual void CheckOtherColumns(DataViewSchema schema, string which)
+    {
+    }
+
+    /// <summary>The output columns, given the whole input shape (a trainer whose class names come from another column than the label reads it here).</summary>
+    private protected virtual IEnumerable<SchemaShape.Column> OutputShape(SchemaShape inputSchema, SchemaShape.Column label) => OutputShape(label);
 
     /// <summary>The output columns the task writes (a trainer with more outputs, such as a ranker's Probability, adds them).</summary>
     private protected virtual IEnumerable<SchemaShape.Column> OutputShape(SchemaShape.Column label)
@@ -170,10 +196,13 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
         var features = SchemaChecks.Find(schema, _options.FeatureColumnName, "feature");
         if (features.Type is not VectorDataViewType { IsKnownSize: true } vector || vector.ItemType != NumberDataViewType.Single)
             throw SchemaChecks.Mismatch("feature", _options.FeatureColumnName, $"a known-size vector of Single in the {which} data", features.Type);
-        var label = SchemaChecks.Find(schema, _options.LabelColumnName, "label");
-        bool isKey = label.Type is KeyDataViewType;
-        if (!LabelTypeOk(isKey, isKey ? NumberDataViewType.UInt32 : label.Type))
-            throw SchemaChecks.Mismatch("label", _options.LabelColumnName, $"{ExpectedLabel} in the {which} data", label.Type);
+        if (ReadsLabel)
+        {
+            var label = SchemaChecks.Find(schema, _options.LabelColumnName, "label");
+            bool isKey = label.Type is KeyDataViewType;
+            if (!LabelTypeOk(isKey, isKey ? NumberDataViewType.UInt32 : label.Type))
+                throw SchemaChecks.Mismatch("label", _options.LabelColumnName, $"{ExpectedLabel} in the {which} data", label.Type);
+        }
         if (_options.ExampleWeightColumnName is { } weight)
         {
             var column = SchemaChecks.Find(schema, weight, "example weight");
@@ -186,5 +215,6 @@ public abstract class TrainerBase<TTransformer, TModel> : IEstimator<TTransforme
             if (group.Type is not KeyDataViewType && !SchemaChecks.IsNumericScalar(group.Type))
                 throw SchemaChecks.Mismatch("group", ranking.RowGroupColumnName, $"a key type or whole numbers in the {which} data", group.Type);
         }
+        CheckOtherColumns(schema, which);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Tests.Support;
 using MLNetExt.TorchSharp.Ranking;
+using LabelProportionsPersistence = MLNetExt.TorchSharp.Tests.LabelProportions.LabelProportionsPersistenceTests;
 
 namespace MLNetExt.TorchSharp.Tests.Ranking;
 
@@ -91,6 +92,7 @@ public sealed class NeuralRankingPersistenceTests
             [typeof(NeuralRankingModelParameters)] = ctx => [Train(ctx, NeuralRankingScorer.Mlp, NeuralRankingLoss.NeuralNdcg).Model],
             [typeof(global::MLNetExt.TorchSharp.Pruning.ExampleDifficultyTransformer)] = Tests.Pruning.ExampleDifficultyPersistenceTests.TransformerExamples,
             [typeof(global::MLNetExt.TorchSharp.Pruning.ExampleDifficultyModelParameters)] = Tests.Pruning.ExampleDifficultyPersistenceTests.ModelExamples,
+            [typeof(global::MLNetExt.TorchSharp.LabelProportions.LabelProportionsModelParameters)] = LabelProportionsPersistence.ModelExamples,
         });
     }
 }
