@@ -166,12 +166,7 @@ public abstract class LabelProportionsTrainerOptionsBase : TrainerOptionsBase
             nameof(HiddenLayerSizes), $"must hold 1 to 64 sizes in [1, 2^20] for the MLP; got [{string.Join(", ", HiddenLayerSizes ?? [])}].");
         Guard.Option(NumberOfEpochs >= 1, nameof(NumberOfEpochs), $"must be >= 1; got {NumberOfEpochs}.");
         Guard.Option(MaximumBatchRows >= 1, nameof(MaximumBatchRows), $"must be >= 1; got {MaximumBatchRows}.");
-        Guard.Option(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be finite and > 0; got {LearningRate}.");
-        Guard.Option(Enum.IsDefined(Optimizer), nameof(Optimizer), $"must be a TorchOptimizer value; got {(int)Optimizer}.");
-        Guard.Option(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be finite and >= 0; got {WeightDecay}.");
-        Guard.Option(LearningRateStepSize >= 0, nameof(LearningRateStepSize), $"must be >= 0; got {LearningRateStepSize}.");
-        Guard.Option(LearningRateDecay > 0 && LearningRateDecay <= 1, nameof(LearningRateDecay), $"must be in (0, 1]; got {LearningRateDecay}.");
-        Guard.Option(GradientClipNorm is null || (GradientClipNorm > 0 && double.IsFinite(GradientClipNorm.Value)), nameof(GradientClipNorm), $"must be null or finite and > 0; got {GradientClipNorm}.");
+        TorchLoopSettings.CheckOptimizerOptions(LearningRate, Optimizer, WeightDecay, LearningRateStepSize, LearningRateDecay, GradientClipNorm);
         Guard.Option(ValidationBagFraction >= 0 && ValidationBagFraction <= 0.5, nameof(ValidationBagFraction), $"must be in [0, 0.5]; got {ValidationBagFraction}.");
         Guard.Option(Enum.IsDefined(ValidationMetric), nameof(ValidationMetric), $"must be a LabelProportionsValidationMetric value; got {(int)ValidationMetric}.");
         Guard.Option(EarlyStoppingPatience >= 1, nameof(EarlyStoppingPatience), $"must be >= 1; got {EarlyStoppingPatience}.");

@@ -218,12 +218,7 @@ public sealed class NeuralRankingTrainer : TrainerBase<NeuralRankingTransformer,
             Guard.Option(FeedForwardSize >= 1, nameof(FeedForwardSize), $"must be >= 1; got {FeedForwardSize}.");
             Guard.Option(NumberOfEpochs >= 1, nameof(NumberOfEpochs), $"must be >= 1; got {NumberOfEpochs}.");
             Guard.Option(BatchSize >= 1, nameof(BatchSize), $"must be >= 1; got {BatchSize}.");
-            Guard.Option(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be finite and > 0; got {LearningRate}.");
-            Guard.Option(Enum.IsDefined(Optimizer), nameof(Optimizer), $"must be a TorchOptimizer value; got {(int)Optimizer}.");
-            Guard.Option(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be finite and >= 0; got {WeightDecay}.");
-            Guard.Option(LearningRateStepSize >= 0, nameof(LearningRateStepSize), $"must be >= 0; got {LearningRateStepSize}.");
-            Guard.Option(LearningRateDecay > 0 && LearningRateDecay <= 1, nameof(LearningRateDecay), $"must be in (0, 1]; got {LearningRateDecay}.");
-            Guard.Option(GradientClipNorm is null || (GradientClipNorm > 0 && double.IsFinite(GradientClipNorm.Value)), nameof(GradientClipNorm), $"must be null or finite and > 0; got {GradientClipNorm}.");
+            TorchLoopSettings.CheckOptimizerOptions(LearningRate, Optimizer, WeightDecay, LearningRateStepSize, LearningRateDecay, GradientClipNorm);
             Guard.Option(EarlyStoppingPatience >= 1, nameof(EarlyStoppingPatience), $"must be >= 1; got {EarlyStoppingPatience}.");
             Guard.Option(ValidationNdcgTruncation >= 1, nameof(ValidationNdcgTruncation), $"must be >= 1; got {ValidationNdcgTruncation}.");
             Guard.Option(MaximumListLength is null || MaximumListLength >= 1, nameof(MaximumListLength), $"must be null or >= 1; got {MaximumListLength}.");

@@ -19,6 +19,22 @@ public enum TorchOptimizer
 /// <summary>The loop's settings, copied from a trainer's validated options.</summary>
 internal sealed record TorchLoopSettings
 {
+    /// <summary>
+    /// Checks the optimizer options that trainers on this loop expose under the same names (LearningRate, Optimizer,
+    /// WeightDecay, LearningRateStepSize, LearningRateDecay, GradientClipNorm), with messages naming each option.
+    /// </summary>
+    public static void CheckOptimizerOptions(double learningRate, TorchOptimizer optimizer, double weightDecay, int learningRateStepSize,
+        double learningRateDecay, double? gradientClipNorm)
+    {
+        Guard.Option(learningRate > 0 && double.IsFinite(learningRate), "LearningRate", $"must be finite and > 0; got {learningRate}.");
+        Guard.Option(Enum.IsDefined(optimizer), "Optimizer", $"must be a TorchOptimizer value; got {(int)optimizer}.");
+        Guard.Option(weightDecay >= 0 && double.IsFinite(weightDecay), "WeightDecay", $"must be finite and >= 0; got {weightDecay}.");
+        Guard.Option(learningRateStepSize >= 0, "LearningRateStepSize", $"must be >= 0; got {learningRateStepSize}.");
+        Guard.Option(learningRateDecay > 0 && learningRateDecay <= 1, "LearningRateDecay", $"must be in (0, 1]; got {learningRateDecay}.");
+        Guard.Option(gradientClipNorm is null || (gradientClipNorm > 0 && double.IsFinite(gradientClipNorm.Value)), "GradientClipNorm",
+            $"must be null or finite and > 0; got {gradientClipNorm}.");
+    }
+
     /// <summary>Epochs at most (fewer with early stopping).</summary>
     public required int NumberOfEpochs { get; init; }
 
