@@ -289,7 +289,8 @@ internal static class LabelProportionsFitting
             for (int i = 0; i < count; i++)
                 data.Features.AsSpan(rowList[start + i] * d, d).CopyTo(chunk.AsSpan(i * d, d));
             using var scope = NewDisposeScope();
-            var output = network.call(tensor(chunk, [count, d]).to(device)).to(CPU).contiguous();
+            // In libtorch's aligned memory: a pinned array's alignment would change the BLAS rounding (see TorchArrays).
+            var output = network.call(TorchArrays.ToTensor(chunk, [count, d], device)).to(CPU).contiguous();
             output.data<float>().CopyTo(logits.AsSpan(start * outputs, count * outputs));
         }
         double total = 0;

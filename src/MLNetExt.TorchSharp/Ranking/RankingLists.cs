@@ -102,8 +102,10 @@ internal sealed class RankingLists
                 y[b * slate + i] = Labels[row];
             }
         }
-        var features = tensor(x, [groups.Length, slate, d]).to(device);
-        var labels = tensor(y, [groups.Length, slate]).to(device);
+        // Copied into libtorch's aligned memory: the network's first matrix product reads the features, and a pinned
+        // managed array's alignment (which varies with the heap) changes the BLAS rounding (see TorchArrays).
+        var features = Training.TorchArrays.ToTensor(x, [groups.Length, slate, d], device);
+        var labels = Training.TorchArrays.ToTensor(y, [groups.Length, slate], device);
         return (features, labels, labels.eq(Training.TorchScalars.Get(RankingLosses.PaddedLabel)));
     }
 
