@@ -34,7 +34,12 @@ internal static class RankingSuite
             Mode = YetiRankMode.Ndcg, Top = 10, NumberOfNeighbors = -1,
         }, seed)),
         ["YetiRankPairwise"] = (ml, seed) => ml.Ranking.Trainers.YetiRankPairwise(Equal(new YetiRankPairwiseRankingTrainer.Options(), seed)),
-        ["RCR"] = (ml, seed) => ml.Ranking.Trainers.RegressionCompatibleRanking(Equal(new RegressionCompatibleRankingTrainer.Options(), seed)),
+        ["RCR"] = (ml, seed) => ml.Ranking.Trainers.RegressionCompatibleRanking(Equal(new RegressionCompatibleRankingTrainer.Options
+        {
+            // MLNETEXT_RCR_RANKING_WEIGHT: RCR's alpha for an experiment (the trainer's default otherwise).
+            RankingWeight = double.TryParse(Environment.GetEnvironmentVariable("MLNETEXT_RCR_RANKING_WEIGHT"), CultureInfo.InvariantCulture, out double alpha)
+                ? alpha : new RegressionCompatibleRankingTrainer.Options().RankingWeight,
+        }, seed)),
         ["ML.NET LightGbm"] = (ml, seed) => ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
         {
             NumberOfIterations = Trees, NumberOfLeaves = 31, LearningRate = 0.1, MinimumExampleCountPerLeaf = 20, MaximumBinCountPerFeature = 255,
