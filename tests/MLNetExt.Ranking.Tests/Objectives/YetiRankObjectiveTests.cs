@@ -55,9 +55,9 @@ public sealed class YetiRankObjectiveTests
             new[] { (0, 1, 0.630929753571), (0, 2, 0.492093661905), (0, 3, 0.630929753571), (2, 1, 0.210309917857) },
             new[] { -0.674258366575, 0.399406248813, 0.021652222051, 0.253199895710 },
             new[] { 0.411087281335, 0.203659633763, 0.154687217287, 0.151587653104 }],
-        // The values below come from our own float64 port of yetirank_helpers.cpp @e377cfa (the script that reproduces
-        // every §8.3 value above; /tmp/yetirank/oracle.py, not part of the project). Denominator Position, top 3,
-        // 2 neighbours: e.g. perm 1 [2,0,3,1], t=1: (0 over 2) |1-2| |1 - 1/2| = 0.5, (2 over 3) |1| |1 - 1/3| = 2/3.
+        // The values below come from our own float64 port of yetirank_helpers.cpp @e377cfa, yetirank_oracle.py beside
+        // this file (python3 with numpy; it reproduces every §8.3 value above; the tests do not run it). Denominator
+        // Position, top 3, 2 neighbours: e.g. perm 1 [2,0,3,1], t=1: (0 over 2) |1-2| |1 - 1/2| = 0.5, (2 over 3) |1| |1 - 1/3| = 2/3.
         ["Dcg position top 3, 2 neighbours", new YetiRankSettings
             { Mode = YetiRankMode.Dcg, DcgDenominator = YetiRankDcgDenominator.Position, Top = 3, NumberOfNeighbors = 2 }, Labels,
             new[] { (0, 1, 0.777777777778), (0, 2, 0.444444444444), (0, 3, 0.444444444444), (2, 1, 0.277777777778), (2, 3, 0.444444444444) },
