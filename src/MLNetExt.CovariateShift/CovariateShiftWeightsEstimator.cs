@@ -164,18 +164,8 @@ public sealed class CovariateShiftWeightsEstimator : IEstimator<CovariateShiftWe
             Guard.Option(DCandidates is null || Method == CovariateShiftWeightingMethod.DoubleWeighting, nameof(DCandidates),
                 $"applies to the DoubleWeighting method only; got Method = {Method}.");
             Guard.Option(LabelColumnName is null || !string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), "must be null or a column name.");
-            Guard.Option(WeightBound >= 1 && double.IsFinite(WeightBound), nameof(WeightBound), $"must be finite and at least 1; got {WeightBound}.");
-            foreach (double d in DCandidates ?? [Method == CovariateShiftWeightingMethod.DoubleWeighting ? D : 1])
-            {
-                Guard.Option(double.IsPositiveInfinity(d) || WeightBound >= Math.Sqrt(d), nameof(WeightBound),
-                    $"must be at least sqrt(D) so that weights of 1 are allowed; got {WeightBound} for D = {d}.");
-            }
-            Guard.Option(KernelBandwidth is null || (KernelBandwidth > 0 && double.IsFinite(KernelBandwidth.Value)), nameof(KernelBandwidth),
-                $"must be null or a finite number above 0; got {KernelBandwidth}.");
-            Guard.Option(ExactKernelMaximumRows is >= 2 and <= 20_000, nameof(ExactKernelMaximumRows), $"must be in [2, 20000]; got {ExactKernelMaximumRows}.");
-            Guard.Option(NystromRank is >= 8 and <= 4096, nameof(NystromRank), $"must be in [8, 4096]; got {NystromRank}.");
-            Guard.Option(WeightTolerance > 0 && WeightTolerance <= 0.1, nameof(WeightTolerance), $"must be in (0, 0.1]; got {WeightTolerance}.");
-            Guard.Option(WeightMaximumIterations >= 1, nameof(WeightMaximumIterations), $"must be at least 1; got {WeightMaximumIterations}.");
+            WeightProblemOptions.Check(WeightBound, DCandidates ?? [Method == CovariateShiftWeightingMethod.DoubleWeighting ? D : 1], KernelBandwidth,
+                ExactKernelMaximumRows, NystromRank, WeightTolerance, WeightMaximumIterations);
             Guard.Option(DomainClassifierL2 >= 0 && double.IsFinite(DomainClassifierL2), nameof(DomainClassifierL2), $"must be finite and >= 0; got {DomainClassifierL2}.");
             Guard.Option(MaximumWeight > 0 && double.IsFinite(MaximumWeight), nameof(MaximumWeight), $"must be finite and above 0; got {MaximumWeight}.");
             Guard.Option(Enum.IsDefined(UnseenRows), nameof(UnseenRows), $"must be Throw or Missing; got {UnseenRows}.");

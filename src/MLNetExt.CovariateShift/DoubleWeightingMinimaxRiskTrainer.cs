@@ -117,19 +117,9 @@ public abstract class DoubleWeightingMinimaxRiskOptionsBase : TrainerOptionsBase
         Guard.Option(DCandidates is null || (DCandidates.Length > 0 && DCandidates.All(d => d >= 1)), nameof(DCandidates),
             $"must be null or a non-empty list of values >= 1; got [{string.Join(", ", DCandidates ?? [])}].");
         Guard.Option(D is null || DCandidates is null, nameof(DCandidates), "must be null when D is set.");
-        Guard.Option(WeightBound >= 1 && double.IsFinite(WeightBound), nameof(WeightBound), $"must be finite and at least 1; got {WeightBound}.");
-        foreach (double d in D is { } single ? [single] : DCandidates ?? KernelWeighting.PaperGrid())
-        {
-            Guard.Option(double.IsPositiveInfinity(d) || WeightBound >= Math.Sqrt(d), nameof(WeightBound),
-                $"must be at least sqrt(D) so that weights of 1 are allowed; got {WeightBound} for D = {d}.");
-        }
-        Guard.Option(KernelBandwidth is null || (KernelBandwidth > 0 && double.IsFinite(KernelBandwidth.Value)), nameof(KernelBandwidth),
-            $"must be null or a finite number above 0; got {KernelBandwidth}.");
-        Guard.Option(ExactKernelMaximumRows is >= 2 and <= 20_000, nameof(ExactKernelMaximumRows), $"must be in [2, 20000]; got {ExactKernelMaximumRows}.");
-        Guard.Option(NystromRank is >= 8 and <= 4096, nameof(NystromRank), $"must be in [8, 4096]; got {NystromRank}.");
+        WeightProblemOptions.Check(WeightBound, D is { } single ? [single] : DCandidates ?? KernelWeighting.PaperGrid(), KernelBandwidth,
+            ExactKernelMaximumRows, NystromRank, WeightTolerance, WeightMaximumIterations);
         Guard.Option(ConfidenceScale >= 0 && double.IsFinite(ConfidenceScale), nameof(ConfidenceScale), $"must be finite and >= 0; got {ConfidenceScale}.");
-        Guard.Option(WeightTolerance > 0 && WeightTolerance <= 0.1, nameof(WeightTolerance), $"must be in (0, 0.1]; got {WeightTolerance}.");
-        Guard.Option(WeightMaximumIterations >= 1, nameof(WeightMaximumIterations), $"must be at least 1; got {WeightMaximumIterations}.");
         Guard.Option(SolverTolerance > 0 && SolverTolerance <= 0.1, nameof(SolverTolerance), $"must be in (0, 0.1]; got {SolverTolerance}.");
         Guard.Option(SolverMaximumIterations >= 1, nameof(SolverMaximumIterations), $"must be at least 1; got {SolverMaximumIterations}.");
     }
@@ -164,6 +154,31 @@ internal static class DoubleWeightingDefaults
     public const int WeightMaximumIterations = 5000;
     public const double SolverTolerance = 1e-7;
     public const int SolverMaximumIterations = 2000;
+}
+
+/// <summary>The checks of the weight-problem options that the weights estimator and the DW-GCS trainers share by name.</summary>
+internal static class WeightProblemOptions
+{
+    /// <summary>
+    /// Checks WeightBound (finite, >= 1 and >= sqrt(D) for every D to be solved, so weights of 1 are allowed),
+    /// KernelBandwidth, ExactKernelMaximumRows, NystromRank, WeightTolerance and WeightMaximumIterations.
+    /// </summary>
+    public static void Check(double weightBound, IEnumerable<double> dValues, double? kernelBandwidth, int exactKernelMaximumRows,
+        int nystromRank, double weightTolerance, int weightMaximumIterations)
+    {
+        Guard.Option(weightBound >= 1 && double.IsFinite(weightBound), "WeightBound", $"must be finite and at least 1; got {weightBound}.");
+        foreach (double d in dValues)
+        {
+            Guard.Option(double.IsPositiveInfinity(d) || weightBound >= Math.Sqrt(d), "WeightBound",
+                $"must be at least sqrt(D) so that weights of 1 are allowed; got {weightBound} for D = {d}.");
+        }
+        Guard.Option(kernelBandwidth is null || (kernelBandwidth > 0 && double.IsFinite(kernelBandwidth.Value)), "KernelBandwidth",
+            $"must be null or a finite number above 0; got {kernelBandwidth}.");
+        Guard.Option(exactKernelMaximumRows is >= 2 and <= 20_000, "ExactKernelMaximumRows", $"must be in [2, 20000]; got {exactKernelMaximumRows}.");
+        Guard.Option(nystromRank is >= 8 and <= 4096, "NystromRank", $"must be in [8, 4096]; got {nystromRank}.");
+        Guard.Option(weightTolerance > 0 && weightTolerance <= 0.1, "WeightTolerance", $"must be in (0, 0.1]; got {weightTolerance}.");
+        Guard.Option(weightMaximumIterations >= 1, "WeightMaximumIterations", $"must be at least 1; got {weightMaximumIterations}.");
+    }
 }
 
 /// <summary>
