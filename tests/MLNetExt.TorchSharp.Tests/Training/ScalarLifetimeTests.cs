@@ -94,25 +94,10 @@ public sealed class ScalarLifetimeTests
         }
 
         var expected = Run();
-        bool stop = false;
-        var collector = new Thread(() =>
-        {
-            while (!Volatile.Read(ref stop))
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
-        }) { IsBackground = true };
-        collector.Start();
-        try
+        using (ForcedCollections.Start())
         {
             for (int repetition = 0; repetition < 100; repetition++)
                 CollectionAssert.AreEqual(expected, Run(), $"repetition {repetition}");
-        }
-        finally
-        {
-            Volatile.Write(ref stop, true);
-            collector.Join();
         }
     }
 }

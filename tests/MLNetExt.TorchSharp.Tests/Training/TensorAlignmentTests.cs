@@ -48,25 +48,10 @@ public sealed class TensorAlignmentTests
     public void RepeatedTransformerFits_WhereverTheHeapPutsTheirArrays_AreBitwiseIdentical()
     {
         var expected = FitState(0);
-        bool stop = false;
-        var collector = new Thread(() =>
-        {
-            while (!Volatile.Read(ref stop))
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
-        }) { IsBackground = true };
-        collector.Start();
-        try
+        using (ForcedCollections.Start())
         {
             for (int fit = 1; fit < 12; fit++)
                 CollectionAssert.AreEqual(expected, FitState(fit), $"fit {fit}");
-        }
-        finally
-        {
-            Volatile.Write(ref stop, true);
-            collector.Join();
         }
     }
 
