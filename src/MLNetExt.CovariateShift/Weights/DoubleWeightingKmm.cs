@@ -10,7 +10,17 @@ namespace MLNetExt.CovariateShift.Weights;
 /// <param name="Objective">The squared RKHS distance between the weighted means, <c>v' K v</c>.</param>
 /// <param name="Iterations">Accelerated projected-gradient iterations used.</param>
 /// <param name="Converged">Whether the relative tolerance was reached before the iteration limit.</param>
-internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, double Objective, int Iterations, bool Converged);
+/// <param name="Path">What the solve met of the constraints that depend on D (<see cref="WeightPath.Holds"/>).</param>
+/// <param name="ColdStart">Whether it started from all weights 1 (the only start whose path can be shared between D's).</param>
+internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, double Objective, int Iterations, bool Converged, WeightPath Path,
+    bool ColdStart)
+{
+    /// <summary>Whether a cold solve for <paramref name="d"/> would return these weights bit for bit (see <see cref="WeightPath.Holds"/>).</summary>
+    public bool SameFor(double d, int n, int t, double b) => ColdStart && Path.Holds(WeightSet.ForD(n, t, d, b));
+
+    /// <summary>These weights, labelled with another D for which <see cref="SameFor"/> holds.</summary>
+    public KmmSolution As(double d) => this with { D = d };
+}
 
 /// <summary>
 /// Generalized kernel mean matching (DW-KMM, spec §1.4; MRCpy <c>DWGCS.DWKMM</c>): minimizes
@@ -21,7 +31,8 @@ internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, doub
 /// increases. One kernel product per iteration. It stops when the objective fell by less than <c>Tolerance</c> x
 /// max(objective, 1e-4 x the unweighted objective) over each of <see cref="Patience"/> consecutive iterations, when it
 /// is below <see cref="MatchedFraction"/> x the unweighted objective (the samples are matched), or after the iteration limit. It starts from beta = alpha = 1 (always feasible, and optimal when the two samples coincide) or from a
-/// given point projected onto the set (warm start along a D grid).
+/// given point projected onto the set. Every solve starts from the same step size, so a solve for one D does not depend
+/// on which D's were solved before it.
 /// </summary>
 internal sealed class DoubleWeightingKmm
 {
@@ -39,7 +50,7 @@ internal sealed class DoubleWeightingKmm
     private readonly double _tolerance;
     private readonly int _maximumIterations;
     private readonly double[] _scaled;
-    private double _lipschitz;
+    private double _initialLipschitz;
     private double _reference = -1;
 
     public DoubleWeightingKmm(IKernelOperator kernel, int n, int t, double b, double tolerance, int maximumIterations)
@@ -99,9 +110,9 @@ internal sealed class DoubleWeightingKmm
     {
         int size = _n + _t;
         var set = WeightSet.ForD(_n, _t, d, _b);
-        if (_lipschitz == 0)
-            _lipschitz = EstimateLipschitz();
-        double lipschitz = _lipschitz;
+        if (_initialLipschitz == 0)
+            _initialLipschitz = EstimateLipschitz();
+        double lipschitz = _initialLipschitz;
 
         var z = new double[size];
         if (start is null)
@@ -191,7 +202,7 @@ internal sealed class DoubleWeightingKmm
             if (small >= Patience || f <= MatchedFraction * _reference)
                 converged = true;
         }
-        _lipschitz = lipschitz;
-        return new KmmSolution(d, z.AsSpan(0, _n).ToArray(), z.AsSpan(_n, _t).ToArray(), Math.Max(f, 0), iteration, converged);
+        return new KmmSolution(d, z.AsSpan(0, _n).ToArray(), z.AsSpan(_n, _t).ToArray(), Math.Max(f, 0), iteration, converged, set.Path,
+            start is null);
     }
 }
