@@ -160,6 +160,30 @@ public sealed class SolverTests
     }
 
     [TestMethod]
+    public void MultiplyLeading_IsTheLeadingBlockOfTheProduct_ForBothKernels()
+    {
+        // D = 1 multiplies only by the training block K[0..n, 0..n]: it must equal the full product of x padded with zeros,
+        // and leave the rest of the output alone.
+        var random = new Random(5);
+        int size = 700, count = 300;
+        var points = new PointSet(Enumerable.Range(0, size * 3).Select(_ => (float)(random.NextDouble() * 4)).ToArray(), size, 3);
+        foreach (IKernelOperator kernel in new IKernelOperator[] { RbfKernel.Dense(points, 1.1), NystromKernelOperator.Create(points, 1.1, 64, 2, null) })
+        {
+            var x = Enumerable.Range(0, size).Select(i => i < count ? random.NextDouble() - 0.3 : 0).ToArray();
+            var full = new double[size];
+            kernel.Multiply(x, full);
+            var noisy = (double[])x.Clone();
+            for (int i = count; i < size; i++)
+                noisy[i] = 1e6; // not read
+            var leading = Enumerable.Repeat(-7.0, size).ToArray();
+            kernel.MultiplyLeading(count, noisy, leading);
+            for (int i = 0; i < count; i++)
+                Assert.AreEqual(full[i], leading[i], 1e-12 * (1 + Math.Abs(full[i])), $"{kernel.GetType().Name}: row {i}");
+            Assert.IsTrue(leading.Skip(count).All(v => v == -7.0), $"{kernel.GetType().Name}: wrote past the block");
+        }
+    }
+
+    [TestMethod]
     public void Grid_ReusesASolveOnlyWhereAColdSolveGivesTheSameBits()
     {
         // The fitter skips a D when an earlier solve never reached that D's weight cap or ball. Every candidate of the
