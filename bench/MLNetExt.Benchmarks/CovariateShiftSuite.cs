@@ -117,7 +117,7 @@ internal static class CovariateShiftSuite
             dwSeconds, dwCpuSeconds, lrSeconds);
     }
 
-    private static IDataView View(MLContext ml, float[] x, bool[] y, int d)
+    internal static IDataView View(MLContext ml, float[] x, bool[] y, int d)
     {
         var rows = Enumerable.Range(0, y.Length).Select(i => new Row { Features = x.AsSpan(i * d, d).ToArray(), Label = y[i] }).ToArray();
         var schema = Microsoft.ML.Data.SchemaDefinition.Create(typeof(Row));
@@ -125,7 +125,7 @@ internal static class CovariateShiftSuite
         return ml.Data.LoadFromEnumerable(rows, schema);
     }
 
-    private static double Error(IDataView scored, bool[] labels)
+    internal static double Error(IDataView scored, bool[] labels)
     {
         var predicted = scored.GetColumn<bool>("PredictedLabel").ToArray();
         int wrong = 0;

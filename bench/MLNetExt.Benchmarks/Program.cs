@@ -16,6 +16,8 @@
 //   covariateshift  the paper's covariate-shift protocol on four bundled sets: logistic regression unweighted and
 //                weighted (KMM, domain classifier) against DW-GCS (0-1 and log loss), its bound, fit seconds
 //   covariateshift-scale  DW-GCS and the weights on synthetic 1k+1k, 10k+10k, 100k+100k rows: seconds, peak memory
+//   covariateshift-reference  DW-GCS against a cvxopt/HiGHS port of the authors' DWGCS.py (reference/dwgcs_reference.py,
+//                /usr/bin/python3) on the protocol's splits: errors, bounds, chosen D, with the paper's settings and our defaults
 //   riskscores   integer risk scores: 5-fold CV of Fast and Certified mode, FasterRisk beside them on the same folds
 //                (MLNETEXT_FASTERRISK=<its src folder>), a rounded L1-logistic baseline; proofs of the golden optima
 //   ranking      boosted rankers (ours, ML.NET LightGbm, ML.NET FastTree) at equal settings on the LTR sample and a
@@ -68,6 +70,7 @@ var suites = new Dictionary<string, Action>
     ["rankeval"] = RankingEvaluationSuite.Run,
     ["covariateshift"] = CovariateShiftSuite.Run,
     ["covariateshift-scale"] = CovariateShiftSuite.RunScale,
+    ["covariateshift-reference"] = CovariateShiftReferenceSuite.Run,
     ["riskscores"] = RiskScoreSuite.Run,
     ["ranking"] = RankingSuite.Run,
     ["neural"] = NeuralRankingSuite.Run,
