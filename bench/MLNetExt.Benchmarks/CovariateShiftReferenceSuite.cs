@@ -222,7 +222,8 @@ internal static class CovariateShiftReferenceSuite
             var rows = group.Select(o => (O: o, R: reference.TryGetValue($"{o.Set} {o.Shift} {o.Rep}", out var x) ? x : null)).ToList();
             all.AddRange(rows);
             var paired = rows.Where(p => p.R is not null).Select(p => (p.O, R: p.R!)).ToList();
-            string M(Func<Reference, double> f) => paired.Count == rows.Count ? paired.Average(p => f(p.R)).ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+            string M(Func<Reference, double> f) => paired.Count == rows.Count && paired.Average(p => f(p.R)) is var v && !double.IsNaN(v)
+                ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-"; // NaN: the script's sklearn line is missing
             string Holds(Func<(Ours O, Reference R), bool> det, Func<(Ours O, Reference R), bool> prob) =>
                 paired.Count == rows.Count ? $"{paired.Count(det)}/{paired.Count(prob)}" : "-";
             double lr = group.Average(o => o.LrError);
@@ -251,7 +252,7 @@ internal static class CovariateShiftReferenceSuite
         int n = all.Count;
         string refTotals = haveReference && full.Count == n
             ? string.Create(CultureInfo.InvariantCulture,
-                $"skLR {full.Average(p => p.R.SklearnLrError):0.0000}, REF {full.Average(p => p.R.Error):0.0000} (P {full.Average(p => p.R.ExpectedError):0.0000}), " +
+                $"skLR {(full.Average(p => p.R.SklearnLrError) is var sk && !double.IsNaN(sk) ? sk.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}, REF {full.Average(p => p.R.Error):0.0000} (P {full.Average(p => p.R.ExpectedError):0.0000}), " +
                 $"REF holds {full.Count(p => p.R.Bound >= p.R.Error)}/{full.Count(p => p.R.Bound >= p.R.ExpectedError)}, " +
                 $"|OURp-REF| {full.Average(p => Math.Abs(p.O.Paper.Error - p.R.Error)):0.0000}, same D {full.Count(p => SameD(p.O.Paper.D, p.R.D))}/{n}, ")
             : "reference missing, ";
