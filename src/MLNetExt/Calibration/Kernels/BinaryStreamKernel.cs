@@ -47,11 +47,14 @@ internal sealed class BinaryStreamKernel
     /// <summary>
     /// Adds one segment of checked-by-this-kernel probabilities: a value outside [0, 1] (or NaN) throws
     /// <paramref name="error"/>'s exception for its row (rows before it may have been added; the evaluation stops).
+    /// <paramref name="spread"/> and <paramref name="topCounts"/> are null when the evaluator computes neither smooth ECE
+    /// nor equal-mass bins (streaming metrics only); the other results are the same bits either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(ReadOnlySpan<float> probabilities, ulong[] labelBits, long firstRow, Func<long, double, Exception> error,
-        double[] table, double[] topTable, ref double logLoss, double[] spread, int[] topCounts)
+        double[] table, double[] topTable, ref double logLoss, double[]? spread, int[]? topCounts)
     {
+        bool spreading = spread is not null, counting = topCounts is not null;
         int n = probabilities.Length;
         int bins = _bins;
         Array.Clear(_counters);
@@ -64,9 +67,9 @@ internal sealed class BinaryStreamKernel
         ref double s0 = ref MemoryMarshal.GetArrayDataReference(_sums);
         ref long tk0 = ref MemoryMarshal.GetArrayDataReference(_topCounters);
         ref double ts0 = ref MemoryMarshal.GetArrayDataReference(_topSums);
-        ref double r0 = ref MemoryMarshal.GetArrayDataReference(spread);
-        ref double d0 = ref Unsafe.Add(ref r0, Grid);
-        ref int h0 = ref MemoryMarshal.GetArrayDataReference(topCounts);
+        ref double r0 = ref spreading ? ref MemoryMarshal.GetArrayDataReference(spread!) : ref Unsafe.NullRef<double>();
+        ref double d0 = ref spreading ? ref Unsafe.Add(ref r0, Grid) : ref Unsafe.NullRef<double>();
+        ref int h0 = ref counting ? ref MemoryMarshal.GetArrayDataReference(topCounts!) : ref Unsafe.NullRef<int>();
 
         Span<double> value = stackalloc double[8];
         Span<double> top = stackalloc double[8];
@@ -153,16 +156,19 @@ internal sealed class BinaryStreamKernel
                 mantissa = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFL)) | Vector256.Create(0x3FF0000000000000L)).AsDouble();
             }
 
-            // Spread: SmoothCalibrationErrorCore.Spread's position, cell (clamped to [0, G - 2]) and fraction.
-            var positionLow = cLow * gridScale;
-            var positionHigh = cHigh * gridScale;
-            var cellLow = Vector256.Min(Vector256.Floor(positionLow), lastCell);
-            var cellHigh = Vector256.Min(Vector256.Floor(positionHigh), lastCell);
-            (positionLow - cellLow).StoreUnsafe(ref fraction0);
-            (positionHigh - cellHigh).StoreUnsafe(ref fraction0, 4);
-            Vector256.Narrow((cellLow + magic).AsInt64(), (cellHigh + magic).AsInt64()).StoreUnsafe(ref grid0);
-            (cLow - oLow).StoreUnsafe(ref residual0);
-            (cHigh - oHigh).StoreUnsafe(ref residual0, 4);
+            if (spreading)
+            {
+                // Spread: SmoothCalibrationErrorCore.Spread's position, cell (clamped to [0, G - 2]) and fraction.
+                var positionLow = cLow * gridScale;
+                var positionHigh = cHigh * gridScale;
+                var cellLow = Vector256.Min(Vector256.Floor(positionLow), lastCell);
+                var cellHigh = Vector256.Min(Vector256.Floor(positionHigh), lastCell);
+                (positionLow - cellLow).StoreUnsafe(ref fraction0);
+                (positionHigh - cellHigh).StoreUnsafe(ref fraction0, 4);
+                Vector256.Narrow((cellLow + magic).AsInt64(), (cellHigh + magic).AsInt64()).StoreUnsafe(ref grid0);
+                (cLow - oLow).StoreUnsafe(ref residual0);
+                (cHigh - oHigh).StoreUnsafe(ref residual0, 4);
+            }
 
             cLow.StoreUnsafe(ref value0);
             cHigh.StoreUnsafe(ref value0, 4);
@@ -185,15 +191,23 @@ internal sealed class BinaryStreamKernel
                 int topBin = _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, Unsafe.Add(ref topGuess0, u));
                 Unsafe.Add(ref tk0, copy + topBin) += ((long)Unsafe.Add(ref correct0, u) << 32) + 1;
                 Unsafe.Add(ref ts0, copy + topBin) += t;
-
-                int g = Unsafe.Add(ref grid0, u);
-                double f = Unsafe.Add(ref fraction0, u), r = Unsafe.Add(ref residual0, u), lower = 1 - f;
-                Unsafe.Add(ref r0, g) += lower * r;
-                Unsafe.Add(ref r0, g + 1) += f * r;
-                Unsafe.Add(ref d0, g) += lower;
-                Unsafe.Add(ref d0, g + 1) += f;
-
-                Unsafe.Add(ref h0, (int)(RankSelector.Key((float)v) >> 48))++;
+            }
+            if (spreading)
+            {
+                for (int u = 0; u < 8; u++)
+                {
+                    int g = Unsafe.Add(ref grid0, u);
+                    double f = Unsafe.Add(ref fraction0, u), r = Unsafe.Add(ref residual0, u), lower = 1 - f;
+                    Unsafe.Add(ref r0, g) += lower * r;
+                    Unsafe.Add(ref r0, g + 1) += f * r;
+                    Unsafe.Add(ref d0, g) += lower;
+                    Unsafe.Add(ref d0, g + 1) += f;
+                }
+            }
+            if (counting)
+            {
+                for (int u = 0; u < 8; u++)
+                    Unsafe.Add(ref h0, (int)(RankSelector.Key((float)Unsafe.Add(ref value0, u)) >> 48))++;
             }
         }
         if (i < n)
@@ -220,7 +234,7 @@ internal sealed class BinaryStreamKernel
     private void Tail(ReadOnlySpan<float> rest, bool[] outcomes, int start, long firstRow, Func<long, double, Exception> error,
         ref Vector256<double> total, ref Vector256<double> square, ref Vector256<double> product,
         ref Vector256<double> topTotal, ref Vector256<double> topSquare, ref Vector256<double> topProduct,
-        ref Vector256<double> mantissa, ref Vector256<long> exponent, double[] spread, int[] topCounts)
+        ref Vector256<double> mantissa, ref Vector256<long> exponent, double[]? spread, int[]? topCounts)
     {
         int bins = _bins;
         var rule = new LeftWidthComputed(_m, _m - 1);
@@ -258,8 +272,10 @@ internal sealed class BinaryStreamKernel
                 mantissa = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFL)) | Vector256.Create(0x3FF0000000000000L)).AsDouble();
             }
         }
-        SmoothCalibrationErrorCore.Spread(rest, outcomes, ReadOnlySpan<float>.Empty, SmoothCalibrationErrorCore.DefaultGrid, spread);
-        RankSelector.CountTopDigits(rest, ReadOnlySpan<float>.Empty, topCounts);
+        if (spread is not null)
+            SmoothCalibrationErrorCore.Spread(rest, outcomes, ReadOnlySpan<float>.Empty, SmoothCalibrationErrorCore.DefaultGrid, spread);
+        if (topCounts is not null)
+            RankSelector.CountTopDigits(rest, ReadOnlySpan<float>.Empty, topCounts);
     }
 
     // As BinKernels' unweighted ending: copies added in order, counters split into count and positives, then the totals.
