@@ -20,6 +20,7 @@ internal sealed class BinaryStreamKernel
     private readonly bool _separateOne;
     private readonly bool _positiveOnTie;
     private readonly LeftWidthCorrected _topRule;
+    private readonly bool _guessExactAwayFromEdges;
     private readonly long[] _counters;
     private readonly double[] _sums;
     private readonly long[] _topCounters;
@@ -34,11 +35,23 @@ internal sealed class BinaryStreamKernel
         _m = binning.IntervalCount;
         _positiveOnTie = positiveOnTie;
         _topRule = BinRules.LeftCorrected(binning);
+        // The top-label guess floor(t M) is the bin itself when t M is further than EdgeMargin from a whole number,
+        // provided every edge lies within far less than that of m / M (true of both edge rules; checked, not assumed).
+        var edges = binning.CorrectionEdges;
+        _guessExactAwayFromEdges = true;
+        for (int k = 1; k < _m; k++) // the outer two are -inf and +inf
+        {
+            if (!(Math.Abs(edges[k] * _m - k) < 1e-12))
+                _guessExactAwayFromEdges = false;
+        }
         _counters = new long[4 * _bins];
         _sums = new double[4 * _bins];
         _topCounters = new long[4 * _bins];
         _topSums = new double[4 * _bins];
     }
+
+    /// <summary>How far from a whole number t M must be for its floor to be t's bin without the edge check.</summary>
+    private const double EdgeMargin = 1e-9;
 
     /// <summary>Whether the kernel handles this binning (else the evaluator runs the separate kernels).</summary>
     public static bool Applies(CalibrationBinning binning)
@@ -101,6 +114,9 @@ internal sealed class BinaryStreamKernel
         var half = Vector256.Create(0.5f);
         var laneBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
         var floor = Vector256.Create(CalibrationMetrics.LogLossEpsilon);
+        var margin = Vector256.Create(EdgeMargin);
+        var farMargin = Vector256.Create(1 - EdgeMargin);
+        bool guessExact = _guessExactAwayFromEdges;
         var total = Vector256<double>.Zero;
         var square = Vector256<double>.Zero;
         var product = Vector256<double>.Zero;
@@ -144,7 +160,17 @@ internal sealed class BinaryStreamKernel
             topSquare += tHigh * tHigh;
             topProduct += tLow * rLow;
             topProduct += tHigh * rHigh;
-            var guess = Vector256.Min(Vector256.Narrow((Vector256.Floor(tLow * scale) + magic).AsInt64(), (Vector256.Floor(tHigh * scale) + magic).AsInt64()), lastBin);
+            var tScaledLow = tLow * scale;
+            var tScaledHigh = tHigh * scale;
+            var tFloorLow = Vector256.Floor(tScaledLow);
+            var tFloorHigh = Vector256.Floor(tScaledHigh);
+            var guess = Vector256.Min(Vector256.Narrow((tFloorLow + magic).AsInt64(), (tFloorHigh + magic).AsInt64()), lastBin);
+            // No lane near an edge (t = 1 is on one): the guesses are the bins, no per-row check.
+            var fractionLow = tScaledLow - tFloorLow;
+            var fractionHigh = tScaledHigh - tFloorHigh;
+            bool topExact = guessExact
+                && ((Vector256.LessThan(fractionLow, margin) | Vector256.GreaterThan(fractionLow, farMargin)
+                    | Vector256.LessThan(fractionHigh, margin) | Vector256.GreaterThan(fractionHigh, farMargin)) == Vector256<double>.Zero);
 
             // Log-loss: ScalarKernels' product, four chains, normalized every 16 rows.
             mantissa *= Vector256.Max(Vector256.ConditionalSelect(Vector256.Equals(oLow, one), cLow, one - cLow), floor);
@@ -188,7 +214,7 @@ internal sealed class BinaryStreamKernel
                 Unsafe.Add(ref s0, cell) += v;
 
                 double t = Unsafe.Add(ref top0, u);
-                int topBin = _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, Unsafe.Add(ref topGuess0, u));
+                int topBin = topExact ? Unsafe.Add(ref topGuess0, u) : _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, Unsafe.Add(ref topGuess0, u));
                 Unsafe.Add(ref tk0, copy + topBin) += ((long)Unsafe.Add(ref correct0, u) << 32) + 1;
                 Unsafe.Add(ref ts0, copy + topBin) += t;
             }
