@@ -17,7 +17,9 @@ namespace MLNetExt.Calibration;
 /// the top-label confidence), the outcomes as bits and the weights. After the pass, equal-mass edges (exact order
 /// statistics by counting passes, no sort) and smooth ECE read the stored segments in parallel. Held in memory:
 /// 4 bytes (Single) or 8 (Double) per row plus 1 bit, plus the weight column's width when weighted; a multiclass
-/// score vector is never kept.
+/// score vector is never kept. With <see cref="CalibrationEvaluatorOptions.Metrics"/> =
+/// <see cref="CalibrationMetricGroups.Streaming"/> nothing is stored, no spread or digit counts are made, and the
+/// reader's segment arrays are reused: the cost is the cursor pass plus the streaming kernels on the second core.
 /// </summary>
 internal static class CalibrationEvaluator
 {
