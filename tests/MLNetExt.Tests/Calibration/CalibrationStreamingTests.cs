@@ -15,29 +15,15 @@ namespace MLNetExt.Tests.Calibration;
 [TestClass]
 public sealed class CalibrationStreamingTests
 {
-    private const int Rows = 3 * 65_536 + 13;
+    private const int Rows = CalibrationKernelTests.Rows;
 
     private static readonly CalibrationEvaluatorOptions StreamingOnly = new() { Metrics = CalibrationMetricGroups.Streaming };
 
+    /// <summary>The kernel tests' data, and weights 0, 2, 0.5 and 1 in turn.</summary>
     private static (float[] P, bool[] Y, float[] W) Data(int seed)
     {
-        var random = new Random(seed);
-        var p = new float[Rows];
-        var y = new bool[Rows];
-        var w = new float[Rows];
-        for (int i = 0; i < Rows; i++)
-        {
-            p[i] = (i % 97) switch
-            {
-                0 => 0f,
-                1 => 1f,
-                2 => 0.5f,
-                3 => (float)(random.Next(16) / 15.0),
-                _ => (float)random.NextDouble(),
-            };
-            y[i] = random.NextDouble() < p[i] * 0.8 + 0.1;
-            w[i] = (i % 7) switch { 0 => 0f, 1 => 2f, 2 => 0.5f, _ => 1f };
-        }
+        var (p, y) = CalibrationKernelTests.Data(seed);
+        var w = Enumerable.Range(0, Rows).Select(i => (i % 7) switch { 0 => 0f, 1 => 2f, 2 => 0.5f, _ => 1f }).ToArray();
         return (p, y, w);
     }
 
