@@ -160,6 +160,60 @@ public sealed class SolverTests
     }
 
     [TestMethod]
+    public void MultiplyLeading_IsTheLeadingBlockOfTheProduct_ForBothKernels()
+    {
+        // D = 1 multiplies only by the training block K[0..n, 0..n]: it must equal the full product of x padded with zeros,
+        // and leave the rest of the output alone.
+        var random = new Random(5);
+        int size = 700, count = 300;
+        var points = new PointSet(Enumerable.Range(0, size * 3).Select(_ => (float)(random.NextDouble() * 4)).ToArray(), size, 3);
+        foreach (IKernelOperator kernel in new IKernelOperator[] { RbfKernel.Dense(points, 1.1), NystromKernelOperator.Create(points, 1.1, 64, 2, null) })
+        {
+            var x = Enumerable.Range(0, size).Select(i => i < count ? random.NextDouble() - 0.3 : 0).ToArray();
+            var full = new double[size];
+            kernel.Multiply(x, full);
+            var noisy = (double[])x.Clone();
+            for (int i = count; i < size; i++)
+                noisy[i] = 1e6; // not read
+            var leading = Enumerable.Repeat(-7.0, size).ToArray();
+            kernel.MultiplyLeading(count, noisy, leading);
+            for (int i = 0; i < count; i++)
+                Assert.AreEqual(full[i], leading[i], 1e-12 * (1 + Math.Abs(full[i])), $"{kernel.GetType().Name}: row {i}");
+            Assert.IsTrue(leading.Skip(count).All(v => v == -7.0), $"{kernel.GetType().Name}: wrote past the block");
+        }
+    }
+
+    [TestMethod]
+    public void Grid_ReusesASolveOnlyWhereAColdSolveGivesTheSameBits()
+    {
+        // The fitter skips a D when an earlier solve never reached that D's weight cap or ball. Every candidate of the
+        // grid, skipped or not, must equal a cold solve and classifier fit for that D alone, bit for bit.
+        var data = ShiftDataSet.Load(TestData.Path("tabular/haberman.csv"), "haberman");
+        var split = CovariateShiftProtocol.Split(data, CovariateShiftProtocol.Pca, seed: 3);
+        int n = split.TrainRows, t = split.TargetRows, d = split.Dimension;
+        var labels = split.TrainLabels.Select(b => b ? 1 : 0).ToArray();
+        var kernelSettings = new KernelSettings(null, true, 1000, 256, 1000, 1e-5, 5000);
+        ClassifierSettings Settings(double[] grid) => new(MinimaxRiskLoss.ZeroOne, FeatureMapKind.Linear, true, 2, null, grid, 0, 1e-7, 2000);
+        var grid = KernelWeighting.PaperGrid();
+        var fit = DoubleWeightingFitter.Fit(split.TrainFeatures, n, labels, 2, split.TargetFeatures, t, d, kernelSettings, Settings(grid), 1, null);
+        int reused = 0;
+        for (int g = 0; g < grid.Length; g++)
+        {
+            var alone = DoubleWeightingFitter.Fit(split.TrainFeatures, n, labels, 2, split.TargetFeatures, t, d, kernelSettings, Settings([grid[g]]), 1, null).Best;
+            var inGrid = fit.Candidates[g];
+            CollectionAssert.AreEqual(alone.Weights.Beta, inGrid.Weights.Beta, $"D = {grid[g]}: beta");
+            CollectionAssert.AreEqual(alone.Weights.Alpha, inGrid.Weights.Alpha, $"D = {grid[g]}: alpha");
+            CollectionAssert.AreEqual(alone.Classifier.Mu, inGrid.Classifier.Mu, $"D = {grid[g]}: mu");
+            Assert.AreEqual(alone.Classifier.Bound, inGrid.Classifier.Bound, 0, $"D = {grid[g]}: bound");
+            Assert.AreEqual(grid[g], inGrid.Weights.D);
+            if (g > 0 && ReferenceEquals(inGrid.Weights.Beta, fit.Candidates[g - 1].Weights.Beta))
+                reused++;
+        }
+        // On this split the ball stops binding from some D on (the path of the larger D's is shared), and not below it.
+        Assert.IsTrue(reused >= 1 && reused <= grid.Length - 2, $"{reused} of {grid.Length} D's reused");
+    }
+
+    [TestMethod]
     public void PaperGrid_IsOneOverOneMinusLSquared()
     {
         // D = 1 / (1 - l)^2 for l = 0, 0.1, ..., 0.9 (spec §1.4): the ball radius factor 1 - 1/sqrt(D) is then l.

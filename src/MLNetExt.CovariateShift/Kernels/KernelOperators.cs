@@ -20,6 +20,11 @@ internal interface IKernelOperator
     /// <summary>Computes <paramref name="result"/> = K <paramref name="x"/> (both of length <see cref="Size"/>; not the same array).
     /// Not thread-safe: the operator owns its scratch buffers.</summary>
     void Multiply(double[] x, double[] result);
+
+    /// <summary>The product with the leading <paramref name="count"/> x <paramref name="count"/> block of K: the first
+    /// <paramref name="count"/> entries of <paramref name="result"/> become <c>K[0..count, 0..count] x[0..count]</c>; the
+    /// other entries of both arrays are neither read nor written.</summary>
+    void MultiplyLeading(int count, double[] x, double[] result);
 }
 
 /// <summary>The radial basis function kernel <c>k(x, x') = exp(-|x - x'|^2 / (2 sigma^2))</c> on dense float rows.</summary>
@@ -94,15 +99,17 @@ internal sealed class DenseKernelOperator : IKernelOperator
     /// <summary>Entry (i, j).</summary>
     public double this[int i, int j] => _k[(long)i * Size + j];
 
-    public void Multiply(double[] x, double[] result)
+    public void Multiply(double[] x, double[] result) => MultiplyLeading(Size, x, result);
+
+    public void MultiplyLeading(int count, double[] x, double[] result)
     {
         int n = Size;
         var k = _k;
-        Blocks.For((n + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
+        Blocks.For((count + RbfKernel.BlockRows - 1) / RbfKernel.BlockRows, block =>
         {
-            int end = Math.Min(n, (block + 1) * RbfKernel.BlockRows);
+            int end = Math.Min(count, (block + 1) * RbfKernel.BlockRows);
             for (int i = block * RbfKernel.BlockRows; i < end; i++)
-                result[i] = Dot(k.AsSpan((int)((long)i * n), n), x);
+                result[i] = Dot(k.AsSpan((int)((long)i * n), count), x.AsSpan(0, count));
         });
     }
 
@@ -256,9 +263,11 @@ internal sealed class NystromKernelOperator : IKernelOperator
         return (l, pivots, rank);
     }
 
-    public void Multiply(double[] x, double[] result)
+    public void Multiply(double[] x, double[] result) => MultiplyLeading(Size, x, result);
+
+    public void MultiplyLeading(int count, double[] x, double[] result)
     {
-        int n = Size, r = Rank;
+        int n = count, r = Rank;
         var z = _z;
         var input = x;
         int blocks = (n + ReduceBlockRows - 1) / ReduceBlockRows;

@@ -106,11 +106,25 @@ internal static class DoubleWeightingFitter
             // Every D starts from all weights 1 and mu = 0: DW-KMM's optimum is not unique when the samples can be matched
             // exactly, and a cold start makes the model for a D the same whether it was fitted alone or in a grid.
             channel?.ThrowIfCanceled();
+            // A solve that never reached the cap or the ball of this D (nor of its own) took the path a cold solve for
+            // this D would take, so its weights and classifier are this D's, bit for bit: reuse them.
+            int same = Array.FindIndex(candidates, 0, g, c => c.Weights.SameFor(grid[g], n, t, kernelSettings.B));
+            if (same >= 0)
+            {
+                candidates[g] = new CandidateFit(candidates[same].Weights.As(grid[g]), candidates[same].Classifier);
+                channel?.Trace($"D = {grid[g]:G5}: the solve for D = {grid[same]:G5} never reached this D's weight cap or ball, so its " +
+                    $"weights and classifier are this D's; bound {candidates[g].Classifier.Bound:0.######}.");
+                channel?.ReportProgress(g + 1, [candidates[g].Classifier.Bound]);
+                continue;
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var weights = kmm.Solve(grid[g], null, channel);
+            double weightSeconds = clock.Elapsed.TotalSeconds;
             var fit = FitClassifier(psiTrain, n, m, labels, classes, psiTarget, t, weights, settings, null, channel);
             candidates[g] = new CandidateFit(weights, fit);
             channel?.Trace($"D = {grid[g]:G5}: DW-KMM {weights.Objective:G6} ({weights.Iterations} iterations{(weights.Converged ? "" : ", limit reached")}), " +
-                $"training ESS {KernelWeighting.EffectiveSampleSize(weights.Beta):0.0} of {n}, bound {fit.Bound:0.######}.");
+                $"training ESS {KernelWeighting.EffectiveSampleSize(weights.Beta):0.0} of {n}, bound {fit.Bound:0.######}; " +
+                $"{weightSeconds:0.00} s weights, {clock.Elapsed.TotalSeconds - weightSeconds:0.00} s classifier.");
             channel?.ReportProgress(g + 1, [fit.Bound]);
         }
         int chosen = 0;
@@ -134,6 +148,7 @@ internal static class DoubleWeightingFitter
     internal static MinimaxRiskFit FitClassifier(double[] psiTrain, int n, int m, int[] labels, int classes, double[] psiTarget, int t,
         KmmSolution weights, ClassifierSettings settings, double[]? muStart, ComponentChannel? channel)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var tau = MinimaxRiskSolver.Tau(psiTrain, n, m, labels, classes, weights.Beta);
         var design = new TargetDesign(psiTarget, t, m, weights.Alpha, classes);
         var lambda = MinimaxRiskSolver.Lambda(design, tau, settings.SolverTolerance, settings.SolverMaximumIterations, channel);
@@ -143,9 +158,11 @@ internal static class DoubleWeightingFitter
             for (int k = 0; k < lambda.Length; k++)
                 lambda[k] += settings.ConfidenceScale * sd[k] / Math.Sqrt(n);
         }
+        double lambdaSeconds = clock.Elapsed.TotalSeconds;
         var (mu, bound, iterations) = MinimaxRiskSolver.Classifier(design, tau, lambda, settings.Loss, settings.SolverTolerance,
             settings.SolverMaximumIterations, muStart, channel);
-        channel?.Trace($"D = {weights.D:G5}: |lambda|_1 = {lambda.Sum():G6} over {lambda.Length} components, classifier {iterations} iterations.");
+        channel?.Trace($"D = {weights.D:G5}: |lambda|_1 = {lambda.Sum():G6} over {lambda.Length} components, classifier {iterations} iterations; " +
+            $"{lambdaSeconds:0.00} s lambda, {clock.Elapsed.TotalSeconds - lambdaSeconds:0.00} s classifier.");
         return new MinimaxRiskFit(tau, lambda, mu, bound, iterations);
     }
 

@@ -77,9 +77,17 @@ internal static class Simplex
     {
         int k = z.Length;
         var sorted = scratch[..k];
-        z.CopyTo(sorted);
-        sorted.Sort();
-        sorted.Reverse(); // descending
+        if (k == 2)
+        {
+            // The classifier's hot path for binary problems: two values need no sort.
+            (sorted[0], sorted[1]) = z[0] >= z[1] ? (z[0], z[1]) : (z[1], z[0]);
+        }
+        else
+        {
+            z.CopyTo(sorted);
+            sorted.Sort();
+            sorted.Reverse(); // descending
+        }
         // r: the threshold at level c over the top entries.
         double cumulative = 0, r = 0;
         int capped = 0;

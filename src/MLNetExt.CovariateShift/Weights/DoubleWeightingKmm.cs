@@ -10,7 +10,17 @@ namespace MLNetExt.CovariateShift.Weights;
 /// <param name="Objective">The squared RKHS distance between the weighted means, <c>v' K v</c>.</param>
 /// <param name="Iterations">Accelerated projected-gradient iterations used.</param>
 /// <param name="Converged">Whether the relative tolerance was reached before the iteration limit.</param>
-internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, double Objective, int Iterations, bool Converged);
+/// <param name="Path">What the solve met of the constraints that depend on D (<see cref="WeightPath.Holds"/>).</param>
+/// <param name="ColdStart">Whether it started from all weights 1 (the only start whose path can be shared between D's).</param>
+internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, double Objective, int Iterations, bool Converged, WeightPath Path,
+    bool ColdStart)
+{
+    /// <summary>Whether a cold solve for <paramref name="d"/> would return these weights bit for bit (see <see cref="WeightPath.Holds"/>).</summary>
+    public bool SameFor(double d, int n, int t, double b) => ColdStart && Path.Holds(WeightSet.ForD(n, t, d, b));
+
+    /// <summary>These weights, labelled with another D for which <see cref="SameFor"/> holds.</summary>
+    public KmmSolution As(double d) => this with { D = d };
+}
 
 /// <summary>
 /// Generalized kernel mean matching (DW-KMM, spec §1.4; MRCpy <c>DWGCS.DWKMM</c>): minimizes
@@ -18,10 +28,11 @@ internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, doub
 /// (FISTA, Beck and Teboulle 2009) with exact projections, a backtracking check of the step size 1/L (L starts at
 /// twice the largest eigenvalue of S K S estimated by power iteration, S = diag(1/n, -1/t)), and a restart of the
 /// momentum whenever the objective would rise (O'Donoghue and Candès 2015), so the accepted objective never
-/// increases. One kernel product per iteration. It stops when the objective fell by less than <c>Tolerance</c> x
+/// increases. One kernel product per iteration (at D = 1, where alpha is fixed, only the training block of K). It stops when the objective fell by less than <c>Tolerance</c> x
 /// max(objective, 1e-4 x the unweighted objective) over each of <see cref="Patience"/> consecutive iterations, when it
 /// is below <see cref="MatchedFraction"/> x the unweighted objective (the samples are matched), or after the iteration limit. It starts from beta = alpha = 1 (always feasible, and optimal when the two samples coincide) or from a
-/// given point projected onto the set (warm start along a D grid).
+/// given point projected onto the set. Every solve starts from the same step size, so a solve for one D does not depend
+/// on which D's were solved before it.
 /// </summary>
 internal sealed class DoubleWeightingKmm
 {
@@ -39,7 +50,8 @@ internal sealed class DoubleWeightingKmm
     private readonly double _tolerance;
     private readonly int _maximumIterations;
     private readonly double[] _scaled;
-    private double _lipschitz;
+    private readonly double[] _initialLipschitz = new double[2];
+    private (double[] Linear, double Constant)? _fixedTarget;
     private double _reference = -1;
 
     public DoubleWeightingKmm(IKernelOperator kernel, int n, int t, double b, double tolerance, int maximumIterations)
@@ -54,11 +66,25 @@ internal sealed class DoubleWeightingKmm
     }
 
     /// <summary>y = S K S x.</summary>
-    private void Multiply(double[] x, double[] y)
+    private void Multiply(double[] x, double[] y) => Linear(x, y, alphaFixed: false);
+
+    /// <summary>
+    /// y = M x, M = S K S, or, when alpha is fixed (D = 1), only the training block: <c>y[0..n] = S_n K_nn S_n x[0..n]</c>
+    /// and <c>y[n..] = 0</c>, a quarter of the exact kernel's product and half of the Nystrom one.
+    /// </summary>
+    private void Linear(double[] x, double[] y, bool alphaFixed)
     {
         double sn = 1.0 / _n, st = -1.0 / _t;
         for (int i = 0; i < _n; i++)
             _scaled[i] = x[i] * sn;
+        if (alphaFixed)
+        {
+            _kernel.MultiplyLeading(_n, _scaled, y);
+            for (int i = 0; i < _n; i++)
+                y[i] *= sn;
+            Array.Clear(y, _n, _t);
+            return;
+        }
         for (int j = _n; j < _n + _t; j++)
             _scaled[j] = x[j] * st;
         _kernel.Multiply(_scaled, y);
@@ -68,17 +94,58 @@ internal sealed class DoubleWeightingKmm
             y[j] *= st;
     }
 
+    /// <summary>
+    /// The half-gradient the solver steps along: M z, or, with alpha fixed at 1, <c>(A beta + c, 0)</c> where A is the
+    /// training block of M and c the training part of <c>M [0; 1]</c> (then <c>f = beta'A beta + 2 c'beta + k0</c>).
+    /// </summary>
+    private void Apply(double[] z, double[] mz, bool alphaFixed)
+    {
+        Linear(z, mz, alphaFixed);
+        if (alphaFixed)
+        {
+            var c = FixedTarget().Linear;
+            for (int i = 0; i < _n; i++)
+                mz[i] += c[i];
+        }
+    }
+
+    /// <summary>f = z' M z from z and <see cref="Apply"/>'s output.</summary>
+    private double Value(double[] z, double[] mz, bool alphaFixed)
+    {
+        if (!alphaFixed)
+            return Dot(z, mz);
+        var (c, k0) = FixedTarget();
+        return DenseKernelOperator.Dot(z.AsSpan(0, _n), mz.AsSpan(0, _n)) + DenseKernelOperator.Dot(z.AsSpan(0, _n), c) + k0;
+    }
+
+    /// <summary>c = (M [0; 1])[0..n] and k0 = [0; 1]' M [0; 1], computed once.</summary>
+    private (double[] Linear, double Constant) FixedTarget()
+    {
+        if (_fixedTarget is null)
+        {
+            var x = new double[_n + _t];
+            var y = new double[_n + _t];
+            Array.Fill(x, 1.0, _n, _t);
+            Multiply(x, y);
+            double k0 = 0;
+            for (int j = _n; j < _n + _t; j++)
+                k0 += y[j];
+            _fixedTarget = (y.AsSpan(0, _n).ToArray(), k0);
+        }
+        return _fixedTarget.Value;
+    }
+
     private static double Dot(double[] a, double[] b) => DenseKernelOperator.Dot(a, b);
 
-    /// <summary>Twice the largest eigenvalue of S K S, by 30 power iterations from a fixed start (an estimate; the
-    /// solver backtracks when it is too small).</summary>
-    private double EstimateLipschitz()
+    /// <summary>Twice the largest eigenvalue of S K S (or of its training block when alpha is fixed), by 30 power
+    /// iterations from a fixed start (an estimate; the solver backtracks when it is too small).</summary>
+    private double EstimateLipschitz(bool alphaFixed)
     {
         int size = _n + _t;
         var x = new double[size];
         var y = new double[size];
         for (int i = 0; i < size; i++)
-            x[i] = i < _n ? 1.0 / _n : -1.0 / _t;
+            x[i] = i < _n ? 1.0 / _n : alphaFixed ? 0 : -1.0 / _t;
         double lambda = 0;
         for (int iteration = 0; iteration < 30; iteration++)
         {
@@ -87,7 +154,7 @@ internal sealed class DoubleWeightingKmm
                 break;
             for (int i = 0; i < size; i++)
                 x[i] /= norm;
-            Multiply(x, y);
+            Linear(x, y, alphaFixed);
             lambda = Dot(x, y);
             (x, y) = (y, x);
         }
@@ -99,9 +166,11 @@ internal sealed class DoubleWeightingKmm
     {
         int size = _n + _t;
         var set = WeightSet.ForD(_n, _t, d, _b);
-        if (_lipschitz == 0)
-            _lipschitz = EstimateLipschitz();
-        double lipschitz = _lipschitz;
+        bool reduced = set.AlphaFixed;
+        int which = reduced ? 1 : 0;
+        if (_initialLipschitz[which] == 0)
+            _initialLipschitz[which] = EstimateLipschitz(reduced);
+        double lipschitz = _initialLipschitz[which];
 
         var z = new double[size];
         if (start is null)
@@ -119,8 +188,8 @@ internal sealed class DoubleWeightingKmm
             _reference = Math.Max(Dot(ones, mz), 0);
         }
         double floor = 1e-4 * _reference;
-        Multiply(z, mz);
-        double f = Dot(z, mz);
+        Apply(z, mz, reduced);
+        double f = Value(z, mz, reduced);
         var zPrev = (double[])z.Clone();
         var mzPrev = (double[])mz.Clone();
         var y = new double[size];
@@ -142,7 +211,7 @@ internal sealed class DoubleWeightingKmm
                 y[i] = z[i] + momentum * (z[i] - zPrev[i]);
                 my[i] = (1 + momentum) * mz[i] - momentum * mzPrev[i];
             }
-            double fy = Dot(y, my);
+            double fy = Value(y, my, reduced);
             double fNew;
             int doublings = 0;
             while (true)
@@ -151,8 +220,8 @@ internal sealed class DoubleWeightingKmm
                 for (int i = 0; i < size; i++)
                     zNew[i] = y[i] - 2 * my[i] / lipschitz;
                 set.Project(zNew);
-                Multiply(zNew, mzNew);
-                fNew = Dot(zNew, mzNew);
+                Apply(zNew, mzNew, reduced);
+                fNew = Value(zNew, mzNew, reduced);
                 double linear = 0, quadratic = 0;
                 for (int i = 0; i < size; i++)
                 {
@@ -191,7 +260,7 @@ internal sealed class DoubleWeightingKmm
             if (small >= Patience || f <= MatchedFraction * _reference)
                 converged = true;
         }
-        _lipschitz = lipschitz;
-        return new KmmSolution(d, z.AsSpan(0, _n).ToArray(), z.AsSpan(_n, _t).ToArray(), Math.Max(f, 0), iteration, converged);
+        return new KmmSolution(d, z.AsSpan(0, _n).ToArray(), z.AsSpan(_n, _t).ToArray(), Math.Max(f, 0), iteration, converged, set.Path,
+            start is null);
     }
 }

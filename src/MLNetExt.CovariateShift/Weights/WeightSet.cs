@@ -13,6 +13,10 @@ namespace MLNetExt.CovariateShift.Weights;
 /// found by bisection when the slab is violated at nu = 0. The box ∩ ball projection is exact too: with multiplier
 /// theta for the ball, alpha_i = clamp(1 + (a_i - 1) s, 0, 1), s = 1/(1 + theta), and |alpha - 1|^2 = sum min(d_i s, 1)^2
 /// (d_i = 1 - a_i &gt; 0) is piecewise quadratic in s, solved after sorting the d_i once per projection.
+/// <para>The set records, over its projections, the largest training weight before its
+/// cap was applied and the largest squared box distance compared with the ball (<see cref="Path"/>). Only the cap and
+/// the radius depend on D (the bisection bracket uses the D-independent <c>B</c>), so a solve whose path never reached
+/// them computes the same bits for every D whose cap and radius are not reached either.</para>
 /// </summary>
 internal sealed class WeightSet
 {
@@ -22,10 +26,15 @@ internal sealed class WeightSet
     private readonly double[] _sortedD;
     private readonly double[] _suffix;
     private readonly double[] _keys;
+    private readonly double _bracketCap;
     private bool _sorted;
+    private double _maxB0;
+    private double _pathMaxBeta = double.NegativeInfinity;
+    private double _pathMaxBoxDistance = double.NegativeInfinity;
 
-    public WeightSet(int n, int t, double betaCap, double radius, double epsilon, bool betaFixed, bool alphaFixed)
+    public WeightSet(int n, int t, double betaCap, double radius, double epsilon, bool betaFixed, bool alphaFixed, double bracketCap)
     {
+        _bracketCap = Math.Max(bracketCap, betaCap);
         _n = n;
         _t = t;
         BetaCap = betaCap;
@@ -43,11 +52,14 @@ internal sealed class WeightSet
     public static WeightSet ForD(int n, int t, double d, double b)
     {
         if (double.IsPositiveInfinity(d))
-            return new WeightSet(n, t, 1, Math.Sqrt(t), 1 - 1 / Math.Sqrt(t), betaFixed: true, alphaFixed: false);
+            return new WeightSet(n, t, 1, Math.Sqrt(t), 1 - 1 / Math.Sqrt(t), betaFixed: true, alphaFixed: false, b);
         double rootD = Math.Sqrt(d);
         bool alphaFixed = d == 1;
-        return new WeightSet(n, t, b / rootD, (1 - 1 / rootD) * Math.Sqrt(t), 1 - 1 / Math.Sqrt(n), betaFixed: false, alphaFixed);
+        return new WeightSet(n, t, b / rootD, (1 - 1 / rootD) * Math.Sqrt(t), 1 - 1 / Math.Sqrt(n), betaFixed: false, alphaFixed, b);
     }
+
+    /// <summary>What the projections since the set was made met of the D-dependent constraints.</summary>
+    public WeightPath Path => new(BetaFixed, AlphaFixed, BetaCap, Radius, _pathMaxBeta, _pathMaxBoxDistance);
 
     public double BetaCap { get; }
 
@@ -67,6 +79,7 @@ internal sealed class WeightSet
         // The target part is sorted only if the ball constraint turns out to be active (the order of a0 + nu/t does not
         // depend on nu, so once per projection).
         _sorted = false;
+        _maxB0 = BetaFixed ? double.NegativeInfinity : MaxOf(b0);
         double g0 = Gap(b0, a0, 0);
         if (Math.Abs(g0) <= Epsilon)
         {
@@ -83,7 +96,8 @@ internal sealed class WeightSet
         else
         {
             hi = 0;
-            lo = -(_n * Math.Max(BetaCap - MinOf(b0), 0) + _t * Math.Max(MaxOf(a0), 0) + 1);
+            // B (the cap at D = 1) rather than this D's cap: the bracket, hence every bisection step, is the same for every D.
+            lo = -(_n * Math.Max(_bracketCap - MinOf(b0), 0) + _t * Math.Max(MaxOf(a0), 0) + 1);
         }
         for (int iteration = 0; iteration < 200; iteration++)
         {
@@ -148,6 +162,7 @@ internal sealed class WeightSet
         else
         {
             double shift = nu / _n;
+            _pathMaxBeta = Math.Max(_pathMaxBeta, _maxB0 - shift);
             foreach (double b in b0)
                 sumB += Math.Clamp(b - shift, 0, BetaCap);
         }
@@ -165,6 +180,7 @@ internal sealed class WeightSet
         else
         {
             double shift = nu / _n;
+            _pathMaxBeta = Math.Max(_pathMaxBeta, _maxB0 - shift);
             for (int i = 0; i < _n; i++)
                 b[i] = Math.Clamp(b[i] - shift, 0, BetaCap);
         }
@@ -209,6 +225,7 @@ internal sealed class WeightSet
             double c = Math.Clamp(1 - a - shift, 0, 1);
             boxDistance += c * c;
         }
+        _pathMaxBoxDistance = Math.Max(_pathMaxBoxDistance, boxDistance);
         if (boxDistance <= r2)
             return 1;
         if (Radius <= 0)
@@ -245,4 +262,21 @@ internal sealed class WeightSet
         // Every entry saturated would give m > r2 (box distance), which was excluded above.
         return Math.Sqrt(Math.Max(0, r2 - (m - 1)) / _suffix[m - 1]);
     }
+}
+
+/// <summary>
+/// What one solve's projections met of the constraints that depend on D: the largest training weight before the cap
+/// (<paramref name="MaxBeta"/>) and the largest squared distance to 1 of the box-projected target weights compared with
+/// the ball (<paramref name="MaxBoxDistance"/>), with the cap and radius of the set solved.
+/// </summary>
+internal readonly record struct WeightPath(bool BetaFixed, bool AlphaFixed, double BetaCap, double Radius, double MaxBeta, double MaxBoxDistance)
+{
+    /// <summary>
+    /// Whether a solve over <paramref name="other"/> from the same start takes the same path bit for bit: the same fixed
+    /// parts, and neither set's cap nor ball was ever reached, so every clamp and every ball test gives the same result.
+    /// </summary>
+    public bool Holds(WeightSet other) =>
+        other.BetaFixed == BetaFixed && other.AlphaFixed == AlphaFixed
+        && (BetaFixed || (MaxBeta <= BetaCap && MaxBeta <= other.BetaCap))
+        && (AlphaFixed || (MaxBoxDistance <= Radius * Radius && MaxBoxDistance <= other.Radius * other.Radius));
 }
