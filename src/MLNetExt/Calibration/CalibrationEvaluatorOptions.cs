@@ -65,7 +65,8 @@ public sealed class CalibrationEvaluatorOptions
     /// <value>Default <see cref="EqualMassBinning.Midpoint"/>, the estimator of Kumar, Liang and Ma (2019) whose
     /// debiased L2 error this evaluator reports (tied values stay in one bin); <see cref="EqualMassBinning.ArraySplit"/>
     /// splits ties as <c>np.array_split</c> does. With example weights, the bins are placed by counting the rows whose
-    /// weight is above 0.</value>
+    /// weight is above 0. Another value than the default needs <see cref="CalibrationMetricGroups.EqualMass"/> in
+    /// <see cref="Metrics"/> (else an error names both options).</value>
     public EqualMassBinning EqualMassBinning = Defaults.EqualMass;
 
     /// <summary>
