@@ -28,10 +28,11 @@ internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, doub
 /// (FISTA, Beck and Teboulle 2009) with exact projections, a backtracking check of the step size 1/L (L starts at
 /// twice the largest eigenvalue of S K S estimated by power iteration, S = diag(1/n, -1/t)), and a restart of the
 /// momentum whenever the objective would rise (O'Donoghue and Candès 2015), so the accepted objective never
-/// increases. One kernel product per iteration (at D = 1, where alpha is fixed, only the training block of K). It stops when the objective fell by less than <c>Tolerance</c> x
-/// max(objective, 1e-4 x the unweighted objective) over each of <see cref="Patience"/> consecutive iterations, when it
-/// is below <see cref="MatchedFraction"/> x the unweighted objective (the samples are matched), or after the iteration limit. It starts from beta = alpha = 1 (always feasible, and optimal when the two samples coincide) or from a
-/// given point projected onto the set. Every solve starts from the same step size, so a solve for one D does not depend
+/// increases. One kernel product per iteration (at D = 1, where alpha is fixed, only the training block of K). It
+/// stops when the objective fell by less than <c>Tolerance</c> x max(objective, 1e-4 x the unweighted objective) over
+/// each of <see cref="Patience"/> consecutive iterations, when it is below <see cref="MatchedFraction"/> x the
+/// unweighted objective (the samples are matched), or after the iteration limit. It starts from beta = alpha = 1
+/// (always feasible, and optimal when the two samples coincide) or from a given point projected onto the set. Every solve starts from the same step size, so a solve for one D does not depend
 /// on which D's were solved before it.
 /// </summary>
 internal sealed class DoubleWeightingKmm

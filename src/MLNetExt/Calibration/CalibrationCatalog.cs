@@ -14,7 +14,9 @@ public static class CalibrationCatalog
     /// and debiased ECE, MCE, RMSCE, Brier score and its decomposition, Balance score, log-loss and the reliability
     /// tables. Rows are read once; every row must have a label and a probability in [0, 1] (an invalid row is an
     /// error naming the column and row, not a skipped row). The pass keeps the probability column (4 bytes a row for
-    /// Single) and one bit a row for the label, plus the weights, for the equal-mass and smooth metrics.
+    /// Single) and one bit a row for the label, plus the weights, for the equal-mass and smooth metrics; with
+    /// <see cref="CalibrationEvaluatorOptions.Metrics"/> = <see cref="CalibrationMetricGroups.Streaming"/> it keeps nothing
+    /// per row and those metrics are NaN.
     /// </summary>
     /// <param name="catalog">The binary classification catalog.</param>
     /// <param name="data">Scored data, for example the output of a trained model's <c>Transform</c>.</param>
@@ -52,7 +54,8 @@ public static class CalibrationCatalog
     /// <param name="exampleWeightColumnName">Example weights (numeric, finite, &gt;= 0, not all 0); null (default) weighs
     /// every row 1 (see the binary overload).</param>
     /// <returns>The metrics.</returns>
-    /// <remarks>The pass keeps one value (the top-label confidence) and one bit per row, never the score vectors.</remarks>
+    /// <remarks>The pass keeps one value (the top-label confidence) and one bit per row, never the score vectors;
+    /// nothing per row with <see cref="CalibrationEvaluatorOptions.Metrics"/> = <see cref="CalibrationMetricGroups.Streaming"/>.</remarks>
     public static MulticlassCalibrationMetrics EvaluateCalibration(this MulticlassClassificationCatalog catalog, IDataView data,
         string labelColumnName = ColumnNames.Label, string scoreColumnName = ColumnNames.Score,
         CalibrationEvaluatorOptions? options = null, string? exampleWeightColumnName = null)

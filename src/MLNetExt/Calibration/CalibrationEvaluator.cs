@@ -17,7 +17,9 @@ namespace MLNetExt.Calibration;
 /// the top-label confidence), the outcomes as bits and the weights. After the pass, equal-mass edges (exact order
 /// statistics by counting passes, no sort) and smooth ECE read the stored segments in parallel. Held in memory:
 /// 4 bytes (Single) or 8 (Double) per row plus 1 bit, plus the weight column's width when weighted; a multiclass
-/// score vector is never kept.
+/// score vector is never kept. With <see cref="CalibrationEvaluatorOptions.Metrics"/> =
+/// <see cref="CalibrationMetricGroups.Streaming"/> nothing is stored, no spread or digit counts are made, and the
+/// reader's segment arrays are reused: the cost is the cursor pass plus the streaming kernels on the second core.
 /// </summary>
 internal static class CalibrationEvaluator
 {
@@ -171,29 +173,32 @@ internal static class CalibrationEvaluator
         var equalWidth = CalibrationBinning.EqualWidth(options.NumberOfBins, options.BinEdgeRule, options.EqualWidthEdges);
         bool weighted = spec.WeightColumn is not null;
         bool positiveOnTie = options.TieRule == BinaryTieRule.PositiveClass;
-        var store = new PredictionStore<T, TW>(weighted);
+        var (equalMassWanted, smoothWanted) = Groups(options);
+        var store = equalMassWanted || smoothWanted ? new PredictionStore<T, TW>(weighted) : null;
         var reliability = new ChunkedSums(BinKernels.Width(equalWidth.Count));
         var topLabel = new ChunkedSums(BinKernels.Width(equalWidth.Count));
         var logLoss = new ChunkedSums(1);
-        var spread = new ChunkedSums(2 * SmoothCalibrationErrorCore.DefaultGrid);
-        var topCounts = new int[1 << 16];
+        var spread = smoothWanted ? new ChunkedSums(2 * SmoothCalibrationErrorCore.DefaultGrid) : null;
+        var topCounts = equalMassWanted ? new int[1 << 16] : null;
         var outcomes = new bool[Segments.Rows];
         Func<long, double, Exception> outOfRange = (row, v) => SegmentReader<T, TW>.BadValue(spec.Component, spec.ValueRole, spec.ValueColumn, row,
             CalibrationMetrics.Format(v), "a finite number in [0, 1]");
         var fused = typeof(T) == typeof(float) && !weighted && BinaryStreamKernel.Applies(equalWidth)
             ? new BinaryStreamKernel(equalWidth, positiveOnTie) : null;
-        SegmentReader<T, TW>.Read(data, spec, channel, segment =>
+        long rows = SegmentReader<T, TW>.Read(data, spec, channel, segment =>
         {
             int n = segment.Length;
             var p = segment.Values.AsSpan(0, n);
             if (fused is not null)
             {
                 fused.Process(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(p), segment.Bits!, segment.FirstRow, outOfRange,
-                    reliability.Partial, topLabel.Partial, ref logLoss.Partial[0], spread.Partial, topCounts);
+                    reliability.Partial, topLabel.Partial, ref logLoss.Partial[0], spread?.Partial, topCounts);
                 reliability.EndSegment();
                 topLabel.EndSegment();
                 logLoss.EndSegment();
-                spread.EndSegment();
+                spread?.EndSegment();
+                if (store is null)
+                    return true; // streaming only: the reader refills the segment
                 store.Add(segment.Values, segment.Bits!, null, n);
                 return false;
             }
@@ -216,24 +221,30 @@ internal static class CalibrationEvaluator
                 error: outOfRange);
             BinDispatch.Accumulate(equalWidth, (ReadOnlySpan<T>)p, y, w, new BinaryTopLabelMap(positiveOnTie), topLabel.Partial, segment.FirstRow, spec.ValueColumn);
             logLoss.Partial[0] += ScalarKernels.BinaryLogLoss((ReadOnlySpan<T>)p, y, w);
-            SmoothCalibrationErrorCore.Spread((ReadOnlySpan<T>)p, y, w, SmoothCalibrationErrorCore.DefaultGrid, spread.Partial);
-            RankSelector.CountTopDigits((ReadOnlySpan<T>)p, w, topCounts);
+            if (spread is not null)
+                SmoothCalibrationErrorCore.Spread((ReadOnlySpan<T>)p, y, w, SmoothCalibrationErrorCore.DefaultGrid, spread.Partial);
+            if (topCounts is not null)
+                RankSelector.CountTopDigits((ReadOnlySpan<T>)p, w, topCounts);
             reliability.EndSegment();
             topLabel.EndSegment();
             logLoss.EndSegment();
-            spread.EndSegment();
+            spread?.EndSegment();
+            if (store is null)
+                return true;
             store.Add(segment.Values, segment.Bits!, segment.Weights, n);
             return false; // the store keeps the arrays
         });
         var equalWidthStats = new BinStatistics(equalWidth.Count, reliability.Complete(), weighted);
-        CheckAnyWeight(equalWidthStats.TotalWeight, store.Count, spec);
-        store.PositiveRows = Enumerable.Range(0, equalWidth.Count).Sum(b => equalWidthStats.Count(b));
-        store.TotalWeight = equalWidthStats.TotalWeight;
+        CheckAnyWeight(equalWidthStats.TotalWeight, rows, spec);
         var topLabelStats = new BinStatistics(equalWidth.Count, topLabel.Complete(), weighted);
-        Action cancel = channel.ThrowIfCanceled;
-        var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel, topCounts);
-        var equalMassDiagram = new ReliabilityDiagram(equalMass, Computations.Reliability(store, equalMass, new PositiveClass(), cancel, spec.ValueColumn));
-        var smooth = Computations.Smooth(store, null, cancel, spread.Complete());
+        ReliabilityDiagram? equalMassDiagram = null;
+        SmoothCalibrationError? smooth = null;
+        if (store is not null)
+        {
+            store.PositiveRows = Enumerable.Range(0, equalWidth.Count).Sum(b => equalWidthStats.Count(b));
+            store.TotalWeight = equalWidthStats.TotalWeight;
+            (equalMassDiagram, smooth) = Stored(store, options, topCounts, spread, channel, spec);
+        }
         return new BinaryCalibrationMetrics(equalWidth, equalWidthStats, topLabelStats, logLoss.Complete()[0], equalMassDiagram, smooth);
     }
 
@@ -245,15 +256,17 @@ internal static class CalibrationEvaluator
         var equalWidth = CalibrationBinning.EqualWidth(options.NumberOfBins, options.BinEdgeRule, options.EqualWidthEdges);
         bool weighted = spec.WeightColumn is not null;
         bool isKey = data.Schema[spec.LabelColumn].Type is KeyDataViewType;
-        var store = new PredictionStore<T, TW>(weighted);
+        var (equalMassWanted, smoothWanted) = Groups(options);
+        var store = equalMassWanted || smoothWanted ? new PredictionStore<T, TW>(weighted) : null;
         var classwise = new ChunkedSums(k * BinKernels.Width(equalWidth.Count));
         var topLabel = new ChunkedSums(BinKernels.Width(equalWidth.Count));
         var scalars = new ChunkedSums(ScalarKernels.MulticlassFields);
-        var spread = new ChunkedSums(2 * SmoothCalibrationErrorCore.DefaultGrid);
-        var topCounts = new int[1 << 16];
+        var spread = smoothWanted ? new ChunkedSums(2 * SmoothCalibrationErrorCore.DefaultGrid) : null;
+        var topCounts = equalMassWanted ? new int[1 << 16] : null;
         var classes = new int[Segments.Rows];
         var correct = new bool[Segments.Rows];
-        SegmentReader<T, TW>.Read(data, spec, channel, segment =>
+        var reusedConfidence = store is null ? new T[Segments.Rows] : null;
+        long rows = SegmentReader<T, TW>.Read(data, spec, channel, segment =>
         {
             int n = segment.Length;
             var values = segment.Values.AsSpan(0, n * k);
@@ -275,44 +288,73 @@ internal static class CalibrationEvaluator
             }
             var labels = classes.AsSpan(0, n);
             ReadOnlySpan<TW> w = weighted ? segment.Weights.AsSpan(0, n) : default;
-            var confidence = new T[n];
+            // Kept by the store when it is there; otherwise one buffer serves every segment.
+            var kept = reusedConfidence ?? new T[n];
+            var confidence = kept.AsSpan(0, n);
             var right = correct.AsSpan(0, n);
             ScalarKernels.Multiclass(values, k, labels, w, confidence, right, scalars.Partial);
             BinDispatch.Classwise(equalWidth, (ReadOnlySpan<T>)values, k, labels, w, classwise.Partial);
             BinDispatch.Accumulate(equalWidth, (ReadOnlySpan<T>)confidence, right, w, new PositiveClass(), topLabel.Partial, segment.FirstRow, spec.ValueColumn);
-            SmoothCalibrationErrorCore.Spread((ReadOnlySpan<T>)confidence, right, w, SmoothCalibrationErrorCore.DefaultGrid, spread.Partial);
-            RankSelector.CountTopDigits((ReadOnlySpan<T>)confidence, w, topCounts);
+            if (spread is not null)
+                SmoothCalibrationErrorCore.Spread((ReadOnlySpan<T>)confidence, right, w, SmoothCalibrationErrorCore.DefaultGrid, spread.Partial);
+            if (topCounts is not null)
+                RankSelector.CountTopDigits((ReadOnlySpan<T>)confidence, w, topCounts);
             scalars.EndSegment();
             classwise.EndSegment();
             topLabel.EndSegment();
-            spread.EndSegment();
+            spread?.EndSegment();
+            if (store is null)
+                return true;
             var bits = PredictionStore<T, TW>.NewBits();
             for (int i = 0; i < n; i++)
             {
                 if (right[i])
                     bits[i >> 6] |= 1UL << (i & 63);
             }
-            store.Add(confidence, bits, weighted ? segment.Weights![..n] : null, n);
+            store.Add(kept, bits, weighted ? segment.Weights![..n] : null, n);
             return true; // the score vectors are not kept: the reader refills them
         });
         var sums = scalars.Complete();
-        CheckAnyWeight(sums[ScalarKernels.MWeight], store.Count, spec);
-        store.PositiveRows = (long)sums[ScalarKernels.MRows];
-        store.TotalWeight = sums[ScalarKernels.MWeight];
+        CheckAnyWeight(sums[ScalarKernels.MWeight], rows, spec);
         long offSimplex = (long)sums[ScalarKernels.OffSimplex];
         if (offSimplex > 0)
         {
-            channel.Warning($"{offSimplex} of {store.Count} rows of '{spec.ValueColumn}' do not sum to 1 (tolerance {SumTolerance}); " +
+            channel.Warning($"{offSimplex} of {rows} rows of '{spec.ValueColumn}' do not sum to 1 (tolerance {SumTolerance}); " +
                 "top-label and classwise errors assume probability vectors, and Brier score and log-loss are not comparable across models for such rows.");
         }
 
         var topLabelDiagram = new ReliabilityDiagram(equalWidth, new BinStatistics(equalWidth.Count, topLabel.Complete(), weighted));
         var classwiseDiagrams = CalibrationMetrics.ClasswiseDiagrams(equalWidth, k, classwise.Complete(), weighted);
-        Action cancel = channel.ThrowIfCanceled;
-        var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel, topCounts);
-        var equalMassDiagram = new ReliabilityDiagram(equalMass, Computations.Reliability(store, equalMass, new PositiveClass(), cancel, spec.ValueColumn));
-        var smooth = Computations.Smooth(store, null, cancel, spread.Complete());
+        ReliabilityDiagram? equalMassDiagram = null;
+        SmoothCalibrationError? smooth = null;
+        if (store is not null)
+        {
+            store.PositiveRows = (long)sums[ScalarKernels.MRows];
+            store.TotalWeight = sums[ScalarKernels.MWeight];
+            (equalMassDiagram, smooth) = Stored(store, options, topCounts, spread, channel, spec);
+        }
         return new MulticlassCalibrationMetrics(sums, k, topLabelDiagram, equalMassDiagram, smooth, classwiseDiagrams);
+    }
+
+    /// <summary>Which groups beyond the streaming metrics the options ask for.</summary>
+    private static (bool EqualMass, bool Smooth) Groups(CalibrationEvaluatorOptions options)
+        => (options.Metrics.HasFlag(CalibrationMetricGroups.EqualMass), options.Metrics.HasFlag(CalibrationMetricGroups.Smooth));
+
+    /// <summary>The metrics of the stored confidences, for the groups asked for (null for the others).</summary>
+    private static (ReliabilityDiagram? EqualMass, SmoothCalibrationError? Smooth) Stored<T, TW>(PredictionStore<T, TW> store,
+        CalibrationEvaluatorOptions options, int[]? topCounts, ChunkedSums? spread, ComponentChannel channel, ReadSpec spec)
+        where T : unmanaged, INumber<T>
+        where TW : unmanaged, INumberBase<TW>
+    {
+        Action cancel = channel.ThrowIfCanceled;
+        ReliabilityDiagram? equalMassDiagram = null;
+        if (topCounts is not null)
+        {
+            var equalMass = Computations.EqualMass(store, options.NumberOfBins, options.EqualMassBinning, cancel, topCounts);
+            equalMassDiagram = new ReliabilityDiagram(equalMass, Computations.Reliability(store, equalMass, new PositiveClass(), cancel, spec.ValueColumn));
+        }
+        SmoothCalibrationError? smooth = spread is null ? null : Computations.Smooth(store, null, cancel, spread.Complete());
+        return (equalMassDiagram, smooth);
     }
 
     /// <summary>

@@ -11,13 +11,14 @@ namespace MLNetExt.Calibration;
 public sealed class BinaryCalibrationMetrics
 {
     internal BinaryCalibrationMetrics(CalibrationBinning equalWidth, BinStatistics equalWidthStatistics, BinStatistics topLabelStatistics,
-        double logLossSum, ReliabilityDiagram equalMass, SmoothCalibrationError smooth)
+        double logLossSum, ReliabilityDiagram? equalMass, SmoothCalibrationError? smooth)
     {
         ReliabilityDiagram = new ReliabilityDiagram(equalWidth, equalWidthStatistics);
         TopLabelReliabilityDiagram = new ReliabilityDiagram(equalWidth, topLabelStatistics);
         BrierDecomposition = equalWidthStatistics.Decompose();
         EqualMassReliabilityDiagram = equalMass;
-        SmoothExpectedCalibrationError = smooth;
+        SmoothExpectedCalibrationError = smooth ?? NotComputed.Smooth;
+        _smoothComputed = smooth is not null;
         double weight = equalWidthStatistics.TotalWeight;
         Count = ReliabilityDiagram.Count;
         TotalWeight = weight;
@@ -27,6 +28,8 @@ public sealed class BinaryCalibrationMetrics
         PositiveRate = equalWidthStatistics.TotalOutcome / weight;
         MeanProbability = equalWidthStatistics.TotalConfidence / weight;
     }
+
+    private readonly bool _smoothComputed;
 
     /// <summary>The number of predictions evaluated (rows of weight 0 are not counted).</summary>
     public long Count { get; }
@@ -43,19 +46,23 @@ public sealed class BinaryCalibrationMetrics
     /// <summary>Root-mean-square calibration error (L2) over the equal-width bins.</summary>
     public double RootMeanSquaredCalibrationError => ReliabilityDiagram.RootMeanSquaredCalibrationError;
 
-    /// <summary>Expected calibration error over equal-mass bins (<see cref="EqualMassReliabilityDiagram"/>).</summary>
-    public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram.ExpectedCalibrationError;
+    /// <summary>Expected calibration error over equal-mass bins (<see cref="EqualMassReliabilityDiagram"/>); NaN when not computed.</summary>
+    public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram?.ExpectedCalibrationError ?? double.NaN;
 
-    /// <summary>Maximum calibration error over the non-empty equal-mass bins.</summary>
-    public double EqualMassMaximumCalibrationError => EqualMassReliabilityDiagram.MaximumCalibrationError;
+    /// <summary>Maximum calibration error over the non-empty equal-mass bins; NaN when not computed.</summary>
+    public double EqualMassMaximumCalibrationError => EqualMassReliabilityDiagram?.MaximumCalibrationError ?? double.NaN;
 
     /// <summary>
     /// The debiased L2 calibration error of Kumar, Liang and Ma (2019) over the equal-mass bins: their estimator,
-    /// which removes the bias that makes plug-in ECE overstate miscalibration on small samples.
+    /// which removes the bias that makes plug-in ECE overstate miscalibration on small samples. NaN when the equal-mass
+    /// metrics were not computed.
     /// </summary>
-    public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
+    public double DebiasedCalibrationError => EqualMassReliabilityDiagram?.DebiasedRootMeanSquaredCalibrationError ?? double.NaN;
 
-    /// <summary>Smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) of the positive-class probabilities, and its bandwidth.</summary>
+    /// <summary>
+    /// Smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) of the positive-class probabilities, and its bandwidth;
+    /// both NaN when <see cref="CalibrationEvaluatorOptions.Metrics"/> left out <see cref="CalibrationMetricGroups.Smooth"/>.
+    /// </summary>
     public SmoothCalibrationError SmoothExpectedCalibrationError { get; }
 
     /// <summary>
@@ -91,8 +98,11 @@ public sealed class BinaryCalibrationMetrics
     /// <summary>Positive-class reliability over equal-width bins (the table behind a reliability diagram).</summary>
     public ReliabilityDiagram ReliabilityDiagram { get; }
 
-    /// <summary>Positive-class reliability over equal-mass bins.</summary>
-    public ReliabilityDiagram EqualMassReliabilityDiagram { get; }
+    /// <summary>
+    /// Positive-class reliability over equal-mass bins; null when <see cref="CalibrationEvaluatorOptions.Metrics"/> left
+    /// out <see cref="CalibrationMetricGroups.EqualMass"/>.
+    /// </summary>
+    public ReliabilityDiagram? EqualMassReliabilityDiagram { get; }
 
     /// <summary>Top-label reliability over equal-width bins.</summary>
     public ReliabilityDiagram TopLabelReliabilityDiagram { get; }
@@ -103,10 +113,10 @@ public sealed class BinaryCalibrationMetrics
         ("ECE", ExpectedCalibrationError),
         ("MCE", MaximumCalibrationError),
         ("RMSCE", RootMeanSquaredCalibrationError),
-        ("Equal-mass ECE", EqualMassExpectedCalibrationError),
-        ("Equal-mass MCE", EqualMassMaximumCalibrationError),
-        ("Debiased CE (L2)", DebiasedCalibrationError),
-        ("Smooth ECE", SmoothExpectedCalibrationError.Value),
+        ("Equal-mass ECE", EqualMassReliabilityDiagram is null ? null : EqualMassExpectedCalibrationError),
+        ("Equal-mass MCE", EqualMassReliabilityDiagram is null ? null : EqualMassMaximumCalibrationError),
+        ("Debiased CE (L2)", EqualMassReliabilityDiagram is null ? null : DebiasedCalibrationError),
+        ("Smooth ECE", _smoothComputed ? SmoothExpectedCalibrationError.Value : null),
         ("Top-label ECE", TopLabelExpectedCalibrationError),
         ("Top-label MCE", TopLabelMaximumCalibrationError),
         ("Brier score", BrierScore),
@@ -126,8 +136,8 @@ public sealed class BinaryCalibrationMetrics
 /// </summary>
 public sealed class MulticlassCalibrationMetrics
 {
-    internal MulticlassCalibrationMetrics(double[] sums, int classCount, ReliabilityDiagram topLabel, ReliabilityDiagram equalMass,
-        SmoothCalibrationError smooth, ReliabilityDiagram[] classwise)
+    internal MulticlassCalibrationMetrics(double[] sums, int classCount, ReliabilityDiagram topLabel, ReliabilityDiagram? equalMass,
+        SmoothCalibrationError? smooth, ReliabilityDiagram[] classwise)
     {
         double weight = sums[Kernels.ScalarKernels.MWeight];
         Count = (long)sums[Kernels.ScalarKernels.MRows];
@@ -135,7 +145,8 @@ public sealed class MulticlassCalibrationMetrics
         ClassCount = classCount;
         ReliabilityDiagram = topLabel;
         EqualMassReliabilityDiagram = equalMass;
-        SmoothExpectedCalibrationError = smooth;
+        SmoothExpectedCalibrationError = smooth ?? NotComputed.Smooth;
+        _smoothComputed = smooth is not null;
         ClasswiseReliabilityDiagrams = classwise;
         PerClassExpectedCalibrationError = classwise.Select(d => d.ExpectedCalibrationError).ToArray();
         PerClassMaximumCalibrationError = classwise.Select(d => d.MaximumCalibrationError).ToArray();
@@ -146,6 +157,8 @@ public sealed class MulticlassCalibrationMetrics
         Accuracy = sums[Kernels.ScalarKernels.MCorrect] / weight;
         MeanConfidence = sums[Kernels.ScalarKernels.MConfidence] / weight;
     }
+
+    private readonly bool _smoothComputed;
 
     /// <summary>The number of predictions evaluated (rows of weight 0 are not counted).</summary>
     public long Count { get; }
@@ -165,16 +178,19 @@ public sealed class MulticlassCalibrationMetrics
     /// <summary>Top-label RMS calibration error over equal-width bins.</summary>
     public double RootMeanSquaredCalibrationError => ReliabilityDiagram.RootMeanSquaredCalibrationError;
 
-    /// <summary>Top-label ECE over equal-mass bins.</summary>
-    public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram.ExpectedCalibrationError;
+    /// <summary>Top-label ECE over equal-mass bins; NaN when not computed.</summary>
+    public double EqualMassExpectedCalibrationError => EqualMassReliabilityDiagram?.ExpectedCalibrationError ?? double.NaN;
 
-    /// <summary>Top-label maximum calibration error over the non-empty equal-mass bins.</summary>
-    public double EqualMassMaximumCalibrationError => EqualMassReliabilityDiagram.MaximumCalibrationError;
+    /// <summary>Top-label maximum calibration error over the non-empty equal-mass bins; NaN when not computed.</summary>
+    public double EqualMassMaximumCalibrationError => EqualMassReliabilityDiagram?.MaximumCalibrationError ?? double.NaN;
 
-    /// <summary>Top-label debiased L2 calibration error (Kumar et al. 2019) over the equal-mass bins.</summary>
-    public double DebiasedCalibrationError => EqualMassReliabilityDiagram.DebiasedRootMeanSquaredCalibrationError;
+    /// <summary>Top-label debiased L2 calibration error (Kumar et al. 2019) over the equal-mass bins; NaN when not computed.</summary>
+    public double DebiasedCalibrationError => EqualMassReliabilityDiagram?.DebiasedRootMeanSquaredCalibrationError ?? double.NaN;
 
-    /// <summary>Top-label smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) and its bandwidth.</summary>
+    /// <summary>
+    /// Top-label smooth ECE (Błasiok and Nakkiran 2024, relplot's algorithm) and its bandwidth; both NaN when
+    /// <see cref="CalibrationEvaluatorOptions.Metrics"/> left out <see cref="CalibrationMetricGroups.Smooth"/>.
+    /// </summary>
     public SmoothCalibrationError SmoothExpectedCalibrationError { get; }
 
     /// <summary>Classwise ECE: the mean over classes k of the ECE of P_k against 1[label = k] (equal-width bins).</summary>
@@ -213,8 +229,11 @@ public sealed class MulticlassCalibrationMetrics
     /// <summary>Top-label reliability over equal-width bins.</summary>
     public ReliabilityDiagram ReliabilityDiagram { get; }
 
-    /// <summary>Top-label reliability over equal-mass bins.</summary>
-    public ReliabilityDiagram EqualMassReliabilityDiagram { get; }
+    /// <summary>
+    /// Top-label reliability over equal-mass bins; null when <see cref="CalibrationEvaluatorOptions.Metrics"/> left out
+    /// <see cref="CalibrationMetricGroups.EqualMass"/>.
+    /// </summary>
+    public ReliabilityDiagram? EqualMassReliabilityDiagram { get; }
 
     /// <summary>The metrics, one per line.</summary>
     public override string ToString() => MetricsText.Format(
@@ -223,10 +242,10 @@ public sealed class MulticlassCalibrationMetrics
         ("ECE (top-label)", ExpectedCalibrationError),
         ("MCE", MaximumCalibrationError),
         ("RMSCE", RootMeanSquaredCalibrationError),
-        ("Equal-mass ECE", EqualMassExpectedCalibrationError),
-        ("Equal-mass MCE", EqualMassMaximumCalibrationError),
-        ("Debiased CE (L2)", DebiasedCalibrationError),
-        ("Smooth ECE", SmoothExpectedCalibrationError.Value),
+        ("Equal-mass ECE", EqualMassReliabilityDiagram is null ? null : EqualMassExpectedCalibrationError),
+        ("Equal-mass MCE", EqualMassReliabilityDiagram is null ? null : EqualMassMaximumCalibrationError),
+        ("Debiased CE (L2)", EqualMassReliabilityDiagram is null ? null : DebiasedCalibrationError),
+        ("Smooth ECE", _smoothComputed ? SmoothExpectedCalibrationError.Value : null),
         ("Classwise ECE", ClasswiseExpectedCalibrationError),
         ("Classwise MCE", ClasswiseMaximumCalibrationError),
         ("Brier score", BrierScore),
@@ -236,13 +255,26 @@ public sealed class MulticlassCalibrationMetrics
         ("Balance score", BalanceScore));
 }
 
+/// <summary>How a metric of a group that was not computed reads.</summary>
+internal static class NotComputed
+{
+    public static readonly SmoothCalibrationError Smooth = new(double.NaN, double.NaN);
+}
+
 internal static class MetricsText
 {
+    /// <summary>One line per metric.</summary>
     public static string Format(params (string Name, double Value)[] rows)
+        => Format(rows.Select(r => (r.Name, (double?)r.Value)).ToArray());
+
+    /// <summary>One line per metric; a null value (a metric whose group was not computed) is left out.</summary>
+    public static string Format(params (string Name, double? Value)[] rows)
     {
         var text = new StringBuilder();
-        foreach (var (name, value) in rows)
+        foreach (var (name, computed) in rows)
         {
+            if (computed is not double value)
+                continue;
             string formatted = value == Math.Floor(value) && Math.Abs(value) >= 1
                 ? value.ToString("0", CultureInfo.InvariantCulture)
                 : value.ToString("0.000000", CultureInfo.InvariantCulture);

@@ -13,9 +13,10 @@ namespace MLNetExt.Tests.Calibration;
 [TestClass]
 public sealed class CalibrationKernelTests
 {
-    private const int Rows = 3 * 65_536 + 13;
+    internal const int Rows = 3 * 65_536 + 13;
 
-    private static (float[] P, bool[] Y) Data(int seed = 21)
+    /// <summary>Probabilities over several segments with 0, 1, 0.5 and edge values, and labels drawn from them.</summary>
+    internal static (float[] P, bool[] Y) Data(int seed = 21)
     {
         var random = new Random(seed);
         var p = new float[Rows];

@@ -20,6 +20,7 @@ internal sealed class BinaryStreamKernel
     private readonly bool _separateOne;
     private readonly bool _positiveOnTie;
     private readonly LeftWidthCorrected _topRule;
+    private readonly bool _guessExactAwayFromEdges;
     private readonly long[] _counters;
     private readonly double[] _sums;
     private readonly long[] _topCounters;
@@ -34,11 +35,23 @@ internal sealed class BinaryStreamKernel
         _m = binning.IntervalCount;
         _positiveOnTie = positiveOnTie;
         _topRule = BinRules.LeftCorrected(binning);
+        // The top-label guess floor(t M) is the bin itself when t M is further than EdgeMargin from a whole number,
+        // provided every edge lies within far less than that of m / M (true of both edge rules; checked, not assumed).
+        var edges = binning.CorrectionEdges;
+        _guessExactAwayFromEdges = true;
+        for (int k = 1; k < _m; k++) // the outer two are -inf and +inf
+        {
+            if (!(Math.Abs(edges[k] * _m - k) < 1e-12))
+                _guessExactAwayFromEdges = false;
+        }
         _counters = new long[4 * _bins];
         _sums = new double[4 * _bins];
         _topCounters = new long[4 * _bins];
         _topSums = new double[4 * _bins];
     }
+
+    /// <summary>How far from a whole number t M must be for its floor to be t's bin without the edge check.</summary>
+    private const double EdgeMargin = 1e-9;
 
     /// <summary>Whether the kernel handles this binning (else the evaluator runs the separate kernels).</summary>
     public static bool Applies(CalibrationBinning binning)
@@ -47,11 +60,14 @@ internal sealed class BinaryStreamKernel
     /// <summary>
     /// Adds one segment of checked-by-this-kernel probabilities: a value outside [0, 1] (or NaN) throws
     /// <paramref name="error"/>'s exception for its row (rows before it may have been added; the evaluation stops).
+    /// <paramref name="spread"/> and <paramref name="topCounts"/> are null when the evaluator computes neither smooth ECE
+    /// nor equal-mass bins (streaming metrics only); the other results are the same bits either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(ReadOnlySpan<float> probabilities, ulong[] labelBits, long firstRow, Func<long, double, Exception> error,
-        double[] table, double[] topTable, ref double logLoss, double[] spread, int[] topCounts)
+        double[] table, double[] topTable, ref double logLoss, double[]? spread, int[]? topCounts)
     {
+        bool spreading = spread is not null, counting = topCounts is not null;
         int n = probabilities.Length;
         int bins = _bins;
         Array.Clear(_counters);
@@ -64,9 +80,9 @@ internal sealed class BinaryStreamKernel
         ref double s0 = ref MemoryMarshal.GetArrayDataReference(_sums);
         ref long tk0 = ref MemoryMarshal.GetArrayDataReference(_topCounters);
         ref double ts0 = ref MemoryMarshal.GetArrayDataReference(_topSums);
-        ref double r0 = ref MemoryMarshal.GetArrayDataReference(spread);
-        ref double d0 = ref Unsafe.Add(ref r0, Grid);
-        ref int h0 = ref MemoryMarshal.GetArrayDataReference(topCounts);
+        ref double r0 = ref spreading ? ref MemoryMarshal.GetArrayDataReference(spread!) : ref Unsafe.NullRef<double>();
+        ref double d0 = ref spreading ? ref Unsafe.Add(ref r0, Grid) : ref Unsafe.NullRef<double>();
+        ref int h0 = ref counting ? ref MemoryMarshal.GetArrayDataReference(topCounts!) : ref Unsafe.NullRef<int>();
 
         Span<double> value = stackalloc double[8];
         Span<double> top = stackalloc double[8];
@@ -98,6 +114,9 @@ internal sealed class BinaryStreamKernel
         var half = Vector256.Create(0.5f);
         var laneBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
         var floor = Vector256.Create(CalibrationMetrics.LogLossEpsilon);
+        var margin = Vector256.Create(EdgeMargin);
+        var farMargin = Vector256.Create(1 - EdgeMargin);
+        bool guessExact = _guessExactAwayFromEdges;
         var total = Vector256<double>.Zero;
         var square = Vector256<double>.Zero;
         var product = Vector256<double>.Zero;
@@ -141,7 +160,17 @@ internal sealed class BinaryStreamKernel
             topSquare += tHigh * tHigh;
             topProduct += tLow * rLow;
             topProduct += tHigh * rHigh;
-            var guess = Vector256.Min(Vector256.Narrow((Vector256.Floor(tLow * scale) + magic).AsInt64(), (Vector256.Floor(tHigh * scale) + magic).AsInt64()), lastBin);
+            var tScaledLow = tLow * scale;
+            var tScaledHigh = tHigh * scale;
+            var tFloorLow = Vector256.Floor(tScaledLow);
+            var tFloorHigh = Vector256.Floor(tScaledHigh);
+            var guess = Vector256.Min(Vector256.Narrow((tFloorLow + magic).AsInt64(), (tFloorHigh + magic).AsInt64()), lastBin);
+            // No lane near an edge (t = 1 is on one): the guesses are the bins, no per-row check.
+            var fractionLow = tScaledLow - tFloorLow;
+            var fractionHigh = tScaledHigh - tFloorHigh;
+            bool topExact = guessExact
+                && ((Vector256.LessThan(fractionLow, margin) | Vector256.GreaterThan(fractionLow, farMargin)
+                    | Vector256.LessThan(fractionHigh, margin) | Vector256.GreaterThan(fractionHigh, farMargin)) == Vector256<double>.Zero);
 
             // Log-loss: ScalarKernels' product, four chains, normalized every 16 rows.
             mantissa *= Vector256.Max(Vector256.ConditionalSelect(Vector256.Equals(oLow, one), cLow, one - cLow), floor);
@@ -153,16 +182,19 @@ internal sealed class BinaryStreamKernel
                 mantissa = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFL)) | Vector256.Create(0x3FF0000000000000L)).AsDouble();
             }
 
-            // Spread: SmoothCalibrationErrorCore.Spread's position, cell (clamped to [0, G - 2]) and fraction.
-            var positionLow = cLow * gridScale;
-            var positionHigh = cHigh * gridScale;
-            var cellLow = Vector256.Min(Vector256.Floor(positionLow), lastCell);
-            var cellHigh = Vector256.Min(Vector256.Floor(positionHigh), lastCell);
-            (positionLow - cellLow).StoreUnsafe(ref fraction0);
-            (positionHigh - cellHigh).StoreUnsafe(ref fraction0, 4);
-            Vector256.Narrow((cellLow + magic).AsInt64(), (cellHigh + magic).AsInt64()).StoreUnsafe(ref grid0);
-            (cLow - oLow).StoreUnsafe(ref residual0);
-            (cHigh - oHigh).StoreUnsafe(ref residual0, 4);
+            if (spreading)
+            {
+                // Spread: SmoothCalibrationErrorCore.Spread's position, cell (clamped to [0, G - 2]) and fraction.
+                var positionLow = cLow * gridScale;
+                var positionHigh = cHigh * gridScale;
+                var cellLow = Vector256.Min(Vector256.Floor(positionLow), lastCell);
+                var cellHigh = Vector256.Min(Vector256.Floor(positionHigh), lastCell);
+                (positionLow - cellLow).StoreUnsafe(ref fraction0);
+                (positionHigh - cellHigh).StoreUnsafe(ref fraction0, 4);
+                Vector256.Narrow((cellLow + magic).AsInt64(), (cellHigh + magic).AsInt64()).StoreUnsafe(ref grid0);
+                (cLow - oLow).StoreUnsafe(ref residual0);
+                (cHigh - oHigh).StoreUnsafe(ref residual0, 4);
+            }
 
             cLow.StoreUnsafe(ref value0);
             cHigh.StoreUnsafe(ref value0, 4);
@@ -182,18 +214,26 @@ internal sealed class BinaryStreamKernel
                 Unsafe.Add(ref s0, cell) += v;
 
                 double t = Unsafe.Add(ref top0, u);
-                int topBin = _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, Unsafe.Add(ref topGuess0, u));
+                int topBin = topExact ? Unsafe.Add(ref topGuess0, u) : _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, Unsafe.Add(ref topGuess0, u));
                 Unsafe.Add(ref tk0, copy + topBin) += ((long)Unsafe.Add(ref correct0, u) << 32) + 1;
                 Unsafe.Add(ref ts0, copy + topBin) += t;
-
-                int g = Unsafe.Add(ref grid0, u);
-                double f = Unsafe.Add(ref fraction0, u), r = Unsafe.Add(ref residual0, u), lower = 1 - f;
-                Unsafe.Add(ref r0, g) += lower * r;
-                Unsafe.Add(ref r0, g + 1) += f * r;
-                Unsafe.Add(ref d0, g) += lower;
-                Unsafe.Add(ref d0, g + 1) += f;
-
-                Unsafe.Add(ref h0, (int)(RankSelector.Key((float)v) >> 48))++;
+            }
+            if (spreading)
+            {
+                for (int u = 0; u < 8; u++)
+                {
+                    int g = Unsafe.Add(ref grid0, u);
+                    double f = Unsafe.Add(ref fraction0, u), r = Unsafe.Add(ref residual0, u), lower = 1 - f;
+                    Unsafe.Add(ref r0, g) += lower * r;
+                    Unsafe.Add(ref r0, g + 1) += f * r;
+                    Unsafe.Add(ref d0, g) += lower;
+                    Unsafe.Add(ref d0, g + 1) += f;
+                }
+            }
+            if (counting)
+            {
+                for (int u = 0; u < 8; u++)
+                    Unsafe.Add(ref h0, (int)(RankSelector.Key((float)Unsafe.Add(ref value0, u)) >> 48))++;
             }
         }
         if (i < n)
@@ -220,7 +260,7 @@ internal sealed class BinaryStreamKernel
     private void Tail(ReadOnlySpan<float> rest, bool[] outcomes, int start, long firstRow, Func<long, double, Exception> error,
         ref Vector256<double> total, ref Vector256<double> square, ref Vector256<double> product,
         ref Vector256<double> topTotal, ref Vector256<double> topSquare, ref Vector256<double> topProduct,
-        ref Vector256<double> mantissa, ref Vector256<long> exponent, double[] spread, int[] topCounts)
+        ref Vector256<double> mantissa, ref Vector256<long> exponent, double[]? spread, int[]? topCounts)
     {
         int bins = _bins;
         var rule = new LeftWidthComputed(_m, _m - 1);
@@ -258,8 +298,10 @@ internal sealed class BinaryStreamKernel
                 mantissa = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFL)) | Vector256.Create(0x3FF0000000000000L)).AsDouble();
             }
         }
-        SmoothCalibrationErrorCore.Spread(rest, outcomes, ReadOnlySpan<float>.Empty, SmoothCalibrationErrorCore.DefaultGrid, spread);
-        RankSelector.CountTopDigits(rest, ReadOnlySpan<float>.Empty, topCounts);
+        if (spread is not null)
+            SmoothCalibrationErrorCore.Spread(rest, outcomes, ReadOnlySpan<float>.Empty, SmoothCalibrationErrorCore.DefaultGrid, spread);
+        if (topCounts is not null)
+            RankSelector.CountTopDigits(rest, ReadOnlySpan<float>.Empty, topCounts);
     }
 
     // As BinKernels' unweighted ending: copies added in order, counters split into count and positives, then the totals.

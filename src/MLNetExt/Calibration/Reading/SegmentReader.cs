@@ -152,13 +152,21 @@ internal static class SegmentReader<T, TW>
     {
         int j = 0;
         bool y = false;
+        ulong word = 0; // the labels of the current 64 rows, kept in a register (no store-to-load chain through memory)
         while (j < limit && cursor.MoveNext())
         {
             scalar(ref values[j]);
             boolean(ref y);
-            bits[j >> 6] |= (y ? 1UL : 0UL) << j; // the shift count is taken mod 64
+            word |= (y ? 1UL : 0UL) << j; // the shift count is taken mod 64
+            if ((j & 63) == 63)
+            {
+                bits[j >> 6] = word;
+                word = 0;
+            }
             j++;
         }
+        if ((j & 63) != 0)
+            bits[j >> 6] = word;
         return j;
     }
 
