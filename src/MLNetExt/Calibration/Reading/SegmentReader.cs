@@ -69,10 +69,12 @@ internal static class SegmentReader<T, TW>
     private const int QueueCapacity = 3;
 
     /// <summary>
-    /// A processed segment is refilled only once this many others wait in the pool (oldest first). Refilling the one the
-    /// processor has just read means writing cache lines another core holds, which halved the reader's speed.
+    /// A processed segment is refilled only once up to 4 others wait in the pool (oldest first), as many as fit in this
+    /// many bytes. Refilling the one the processor has just read means writing cache lines the other core holds, which
+    /// halved the reader's speed on binary scores; for wide vector segments (2.6 MB at 10 classes) extra idle segments
+    /// only push the working set out of the cache, so they get none.
     /// </summary>
-    private const int IdleSegments = 4;
+    private const int IdleBudgetBytes = 2 << 20;
 
     /// <summary>
     /// Reads every row; returns the row count. <paramref name="process"/> sees each segment once, in order, and returns
@@ -90,6 +92,7 @@ internal static class SegmentReader<T, TW>
         int width = spec.VectorSize ?? 1;
         long? count = data.GetRowCount();
         var pool = new ConcurrentQueue<RowSegment<T, TW>>();
+        int idle = (int)Math.Min(4, IdleBudgetBytes / ((long)Segments.Rows * width * Unsafe.SizeOf<T>()));
         bool inline = Environment.ProcessorCount == 1 || count is <= Segments.Rows;
         using var worker = new OrderedWorker<RowSegment<T, TW>>(segment =>
         {
@@ -126,7 +129,7 @@ internal static class SegmentReader<T, TW>
                         throw new InvalidOperationException($"{spec.Component} reads at most {int.MaxValue} rows.");
                     break;
                 }
-                var segment = Rent(pool, index, width, spec, weighted);
+                var segment = Rent(pool, idle, index, width, spec, weighted);
                 int filled = scalar is not null && boolean is not null && !weighted
                     ? FillScalarBoolean(cursor, scalar, boolean, segment.Values, segment.Bits!, limit)
                     : Fill(cursor, rowGetters, segment, width, limit, rows, spec, worker);
@@ -235,9 +238,9 @@ internal static class SegmentReader<T, TW>
     public static InvalidOperationException BadValue(string component, string role, string column, long row, string value, string expected)
         => new($"{Capitalize(role)} column '{column}' has {value} at row {row}; {component} expects {expected}.");
 
-    private static RowSegment<T, TW> Rent(ConcurrentQueue<RowSegment<T, TW>> pool, int index, int width, ReadSpec spec, bool weighted)
+    private static RowSegment<T, TW> Rent(ConcurrentQueue<RowSegment<T, TW>> pool, int idle, int index, int width, ReadSpec spec, bool weighted)
     {
-        if (pool.Count >= IdleSegments && pool.TryDequeue(out var segment))
+        if (pool.Count > idle && pool.TryDequeue(out var segment))
         {
             segment.Index = index;
             segment.Length = 0;
