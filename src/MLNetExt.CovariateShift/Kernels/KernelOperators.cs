@@ -109,27 +109,8 @@ internal sealed class DenseKernelOperator : IKernelOperator
         {
             int end = Math.Min(count, (block + 1) * RbfKernel.BlockRows);
             for (int i = block * RbfKernel.BlockRows; i < end; i++)
-                result[i] = Dot(k.AsSpan((int)((long)i * n), count), x.AsSpan(0, count));
+                result[i] = VectorMath.Dot(k.AsSpan((int)((long)i * n), count), x.AsSpan(0, count));
         });
-    }
-
-    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        int j = 0;
-        double sum = 0;
-        if (Vector.IsHardwareAccelerated && a.Length >= 2 * Vector<double>.Count)
-        {
-            var acc = Vector<double>.Zero;
-            var va = MemoryMarshal.Cast<double, Vector<double>>(a);
-            var vb = MemoryMarshal.Cast<double, Vector<double>>(b);
-            for (int v = 0; v < va.Length; v++)
-                acc += va[v] * vb[v];
-            sum = Vector.Sum(acc);
-            j = va.Length * Vector<double>.Count;
-        }
-        for (; j < a.Length; j++)
-            sum += a[j] * b[j];
-        return sum;
     }
 }
 
@@ -203,7 +184,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
                     kRow[a] = Math.Exp(scale * RbfKernel.SquaredDistance(xi, points.Row(chosen[landmarkRows[a]])));
                 // Forward substitution L w = k (L is rank x rank lower triangular in pivot order).
                 for (int a = 0; a < rank; a++)
-                    kRow[a] = (kRow[a] - DenseKernelOperator.Dot(l.AsSpan(a * rank, a), kRow.AsSpan(0, a))) / l[a * rank + a];
+                    kRow[a] = (kRow[a] - VectorMath.Dot(l.AsSpan(a * rank, a), kRow.AsSpan(0, a))) / l[a * rank + a];
                 var row = z.AsSpan((int)((long)i * rank), rank);
                 for (int a = 0; a < rank; a++)
                     row[a] = (float)kRow[a];

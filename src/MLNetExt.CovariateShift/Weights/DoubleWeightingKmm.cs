@@ -1,5 +1,6 @@
 using MLNetExt.CovariateShift.Kernels;
 using MLNetExt.Diagnostics;
+using MLNetExt.Numerics;
 
 namespace MLNetExt.CovariateShift.Weights;
 
@@ -116,7 +117,7 @@ internal sealed class DoubleWeightingKmm
         if (!alphaFixed)
             return Dot(z, mz);
         var (c, k0) = FixedTarget();
-        return DenseKernelOperator.Dot(z.AsSpan(0, _n), mz.AsSpan(0, _n)) + DenseKernelOperator.Dot(z.AsSpan(0, _n), c) + k0;
+        return VectorMath.Dot(z.AsSpan(0, _n), mz.AsSpan(0, _n)) + VectorMath.Dot(z.AsSpan(0, _n), c) + k0;
     }
 
     /// <summary>c = (M [0; 1])[0..n] and k0 = [0; 1]' M [0; 1], computed once.</summary>
@@ -136,7 +137,7 @@ internal sealed class DoubleWeightingKmm
         return _fixedTarget.Value;
     }
 
-    private static double Dot(double[] a, double[] b) => DenseKernelOperator.Dot(a, b);
+    private static double Dot(double[] a, double[] b) => VectorMath.Dot(a, b);
 
     /// <summary>Twice the largest eigenvalue of S K S (or of its training block when alpha is fixed), by 30 power
     /// iterations from a fixed start (an estimate; the solver backtracks when it is too small).</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MLNetExt.Numerics;
 namespace MLNetExt.RiskScores.Engine;
 
 /// <summary>
@@ -192,7 +193,7 @@ internal sealed class FeatureColumns
     public double Correlation(int j, ReadOnlySpan<double> e) => Kernels.RatioSum(WeightedColumns[j], e);
 
     /// <summary>sum_i w_i z_ij r_i for precomputed r_i = 1 / (1 + e_i).</summary>
-    public double Dot(int j, ReadOnlySpan<double> r) => Kernels.Dot(WeightedColumns[j], r);
+    public double Dot(int j, ReadOnlySpan<double> r) => VectorMath.Dot(WeightedColumns[j], r);
 
     /// <summary>The sum loss sum_i w_i log(1 + 1/e_i).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

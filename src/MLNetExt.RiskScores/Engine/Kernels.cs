@@ -29,27 +29,6 @@ internal static class Kernels
         return sum;
     }
 
-    /// <summary>sum_i a_i b_i.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        int n = a.Length, i = 0;
-        double sum = 0;
-        if (Vector.IsHardwareAccelerated && n >= 2 * Vector<double>.Count)
-        {
-            var va = MemoryMarshal.Cast<double, Vector<double>>(a);
-            var vb = MemoryMarshal.Cast<double, Vector<double>>(b[..n]);
-            var acc = Vector<double>.Zero;
-            for (int v = 0; v < va.Length; v++)
-                acc += va[v] * vb[v];
-            sum = Vector.Dot(acc, Vector<double>.One);
-            i = va.Length * Vector<double>.Count;
-        }
-        for (; i < n; i++)
-            sum += a[i] * b[i];
-        return sum;
-    }
-
     /// <summary>e_i *= factors[codes[i]].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleByCode(Span<double> e, ReadOnlySpan<byte> codes, ReadOnlySpan<double> factors)
