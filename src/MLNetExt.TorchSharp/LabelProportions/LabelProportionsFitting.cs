@@ -249,7 +249,7 @@ internal static class LabelProportionsFitting
     }
 
     /// <summary>The training loss on the held-out bags (mean over bags), in minibatches of at most MaximumBatchRows rows.</summary>
-    private static double HeldOutLoss(LabelProportionsNetwork network, Tensor features, BagTable bags, List<int> heldOutBags,
+    private static double HeldOutLoss(MultilayerPerceptron network, Tensor features, BagTable bags, List<int> heldOutBags,
         LabelProportionsTrainerOptionsBase o, Tensor prior, Device device)
     {
         double total = 0;
@@ -272,7 +272,7 @@ internal static class LabelProportionsFitting
     /// The held-out proportion loss: the mean over <paramref name="heldOutBags"/> of KL(alpha_b || pbar_b), pbar_b the
     /// mean predicted distribution of the bag's rows (computed in double from the network's float32 logits).
     /// </summary>
-    private static double HeldOutDivergence(LabelProportionsNetwork network, BagData data, List<int> heldOutBags, Device device)
+    private static double HeldOutDivergence(MultilayerPerceptron network, BagData data, List<int> heldOutBags, Device device)
     {
         var bags = data.Bags;
         int d = data.FeatureCount;

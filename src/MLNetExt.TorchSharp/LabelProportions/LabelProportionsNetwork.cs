@@ -1,7 +1,5 @@
 using MLNetExt.Serialization;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
+using MLNetExt.TorchSharp.Training;
 
 namespace MLNetExt.TorchSharp.LabelProportions;
 
@@ -29,7 +27,7 @@ internal sealed record LabelProportionsNetworkSpec(int FeatureCount, int[] Hidde
     public int LayerCount => HiddenLayerSizes.Length + 1;
 
     /// <summary>Builds the network on the CPU in float32 (weights uninitialised until copied or initialised).</summary>
-    public LabelProportionsNetwork Build() => new(this);
+    public MultilayerPerceptron Build() => new(Widths);
 
     public void Save(ModelStateWriter writer)
     {
@@ -45,40 +43,5 @@ internal sealed record LabelProportionsNetworkSpec(int FeatureCount, int[] Hidde
         reader.Check(hidden.Length <= 64 && hidden.All(h => h >= 1 && h <= 1 << 20), "a hidden layer size is out of range");
         int outputs = reader.ReadInt32("the output count", 1, 1 << 20);
         return new LabelProportionsNetworkSpec(features, hidden, outputs);
-    }
-}
-
-/// <summary>The network of <see cref="LabelProportionsNetworkSpec"/>: rows [n, features] to logits [n, outputs].</summary>
-internal sealed class LabelProportionsNetwork : nn.Module<Tensor, Tensor>
-{
-    private readonly ModuleList<Linear> layers;
-
-    public LabelProportionsNetwork(LabelProportionsNetworkSpec spec) : base(nameof(LabelProportionsNetwork))
-    {
-        var widths = spec.Widths;
-        layers = new ModuleList<Linear>();
-        var bounds = new Dictionary<string, double>();
-        for (int i = 0; i + 1 < widths.Length; i++)
-        {
-            layers.Add(nn.Linear(widths[i], widths[i + 1]));
-            bounds[$"layers.{i}.bias"] = 1 / Math.Sqrt(widths[i]);
-        }
-        BiasBounds = bounds;
-        RegisterComponents();
-    }
-
-    /// <summary>PyTorch's default bias bounds, 1/sqrt(fan_in) of each layer (for <c>ModuleWeights.Initialize</c>).</summary>
-    public IReadOnlyDictionary<string, double> BiasBounds { get; }
-
-    public override Tensor forward(Tensor input)
-    {
-        var x = input;
-        for (int i = 0; i < layers.Count; i++)
-        {
-            x = layers[i].call(x);
-            if (i + 1 < layers.Count)
-                x = nn.functional.relu(x);
-        }
-        return x;
     }
 }

@@ -40,7 +40,7 @@ internal sealed class ProxyNetwork
 
     public int ClassCount => Sizes[^1];
 
-    /// <summary>The network of a <see cref="ProxyClassifierModule"/>'s captured weights (<c>layers.{l}.weight</c>, <c>layers.{l}.bias</c>).</summary>
+    /// <summary>The network of a softmax-classifier <see cref="MultilayerPerceptron"/>'s captured weights (<c>layers.{l}.weight</c>, <c>layers.{l}.bias</c>).</summary>
     public static ProxyNetwork FromModuleWeights(ModuleWeights captured, int[] sizes)
     {
         var byName = captured.ToPublic().ToDictionary(w => w.Name);

@@ -4,46 +4,9 @@ using MLNetExt.Diagnostics;
 using MLNetExt.Numerics;
 using MLNetExt.TorchSharp.Training;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MLNetExt.TorchSharp.Pruning;
-
-/// <summary>
-/// A softmax classifier for TorchSharp's loop: Linear layers with ReLU between them, logits out (softmax regression
-/// with no hidden layer; binary labels get two logits, a softmax over two classes). Parameters are named
-/// <c>layers.{l}.weight</c> and <c>layers.{l}.bias</c>.
-/// </summary>
-internal sealed class ProxyClassifierModule : nn.Module<Tensor, Tensor>
-{
-    private readonly ModuleList<Linear> layers = new();
-    private readonly Dictionary<string, double> _biasBounds = [];
-
-    public ProxyClassifierModule(int[] sizes) : base("ProxyClassifier")
-    {
-        for (int l = 0; l + 1 < sizes.Length; l++)
-        {
-            layers.Add(nn.Linear(sizes[l], sizes[l + 1]));
-            _biasBounds[$"layers.{l}.bias"] = 1 / Math.Sqrt(sizes[l]);
-        }
-        RegisterComponents();
-    }
-
-    /// <summary>PyTorch's default bias bounds, 1/sqrt(fan_in), for <see cref="ModuleWeights.Initialize"/>.</summary>
-    public IReadOnlyDictionary<string, double> BiasBounds => _biasBounds;
-
-    public override Tensor forward(Tensor x)
-    {
-        var h = x;
-        for (int l = 0; l < layers.Count; l++)
-        {
-            h = layers[l].call(h);
-            if (l + 1 < layers.Count)
-                h = nn.functional.relu(h);
-        }
-        return h;
-    }
-}
 
 /// <summary>A proxy classifier's architecture and where it trains; the loop's settings (epochs, batches, optimizer, seed) are the shared <see cref="TorchLoopSettings"/>.</summary>
 internal sealed record ProxySettings(int[] HiddenLayerSizes, string Device, TorchLoopSettings Loop);
@@ -109,7 +72,7 @@ internal static class ProxyTraining
         var sizes = Sizes(featureCount, s.HiddenLayerSizes, classCount);
         var device = TorchRuntime.ResolveDevice(s.Device, "Device");
         var captured = new Dictionary<int, ModuleWeights>();
-        using var module = new ProxyClassifierModule(sizes);
+        using var module = new MultilayerPerceptron(sizes);
         ModuleWeights.Initialize(module, seed, module.BiasBounds);
         module.to(device);
         if (checkpoints.Contains(0))

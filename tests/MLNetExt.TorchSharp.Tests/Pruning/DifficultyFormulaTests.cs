@@ -56,7 +56,7 @@ public sealed class DifficultyFormulaTests
     {
         TorchRuntime.EnsureLoaded();
         int[] sizes = [5, 8, 6, 4];
-        using var module = new ProxyClassifierModule(sizes);
+        using var module = new MultilayerPerceptron(sizes);
         ModuleWeights.Initialize(module, seed: 3, module.BiasBounds);
         var network = ProxyNetwork.FromModuleWeights(ModuleWeights.Capture(module), sizes);
         var ws = new DifficultyWorkspace(sizes);

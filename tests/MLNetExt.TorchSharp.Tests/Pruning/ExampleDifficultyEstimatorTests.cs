@@ -130,7 +130,7 @@ public sealed class ExampleDifficultyEstimatorTests
         for (int r = 0; r < model.NumberOfRuns; r++)
         {
             TorchRuntime.EnsureLoaded();
-            using var module = new ProxyClassifierModule(sizes);
+            using var module = new MultilayerPerceptron(sizes);
             ModuleWeights.Initialize(module, ProxyTraining.RunSeed(7, r), module.BiasBounds);
             var initial = ModuleWeights.Capture(module).ToPublic();
             CollectionAssert.AreEqual(initial.SelectMany(w => w.Values).ToArray(), model.GraNdWeights[r].SelectMany(w => w.Values).ToArray(), $"run {r}");
