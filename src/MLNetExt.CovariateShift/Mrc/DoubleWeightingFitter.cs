@@ -108,7 +108,8 @@ internal static class DoubleWeightingFitter
             channel?.ThrowIfCanceled();
             // A solve that never reached the cap or the ball of this D (nor of its own) took the path a cold solve for
             // this D would take, so its weights and classifier are this D's, bit for bit: reuse them.
-            int same = Array.FindIndex(candidates, 0, g, c => c.Weights.SameFor(grid[g], n, t, kernelSettings.B));
+            var set = WeightSet.ForD(n, t, grid[g], kernelSettings.B);
+            int same = Array.FindIndex(candidates, 0, g, c => c.Weights.SameFor(set));
             if (same >= 0)
             {
                 candidates[g] = new CandidateFit(candidates[same].Weights.As(grid[g]), candidates[same].Classifier);

@@ -16,8 +16,8 @@ namespace MLNetExt.CovariateShift.Weights;
 internal sealed record KmmSolution(double D, double[] Beta, double[] Alpha, double Objective, int Iterations, bool Converged, WeightPath Path,
     bool ColdStart)
 {
-    /// <summary>Whether a cold solve for <paramref name="d"/> would return these weights bit for bit (see <see cref="WeightPath.Holds"/>).</summary>
-    public bool SameFor(double d, int n, int t, double b) => ColdStart && Path.Holds(WeightSet.ForD(n, t, d, b));
+    /// <summary>Whether a cold solve over <paramref name="set"/> would return these weights bit for bit (see <see cref="WeightPath.Holds"/>).</summary>
+    public bool SameFor(WeightSet set) => ColdStart && Path.Holds(set);
 
     /// <summary>These weights, labelled with another D for which <see cref="SameFor"/> holds.</summary>
     public KmmSolution As(double d) => this with { D = d };

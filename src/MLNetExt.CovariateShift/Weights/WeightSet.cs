@@ -22,10 +22,9 @@ internal sealed class WeightSet
 {
     private readonly int _n;
     private readonly int _t;
-    private readonly int[] _order;     // target indices by a0 ascending (d descending), reused per projection
-    private readonly double[] _sortedD;
-    private readonly double[] _suffix;
-    private readonly double[] _keys;
+    // The ball projection's scratch, made the first time the ball is active: a set whose ball never binds, or one made
+    // only to read its cap and radius, needs none.
+    private BallScratch? _ball;
     private readonly double _bracketCap;
     private bool _sorted;
     private double _maxB0;
@@ -42,10 +41,6 @@ internal sealed class WeightSet
         Epsilon = epsilon;
         BetaFixed = betaFixed;
         AlphaFixed = alphaFixed;
-        _order = new int[t];
-        _sortedD = new double[t];
-        _suffix = new double[t + 1];
-        _keys = new double[t];
     }
 
     /// <summary>The set for a given D and B (the spec's special cases at D = 1 and D = infinity).</summary>
@@ -230,37 +225,54 @@ internal sealed class WeightSet
             return 1;
         if (Radius <= 0)
             return 0;
+        var ball = _ball ??= new BallScratch(_t);
+        var order = ball.Order;
+        var sortedD = ball.SortedD;
+        var suffix = ball.Suffix;
         if (!_sorted)
         {
             for (int j = 0; j < _t; j++)
-                _order[j] = j;
-            a0.CopyTo(_keys);
-            Array.Sort(_keys, _order);
+                order[j] = j;
+            a0.CopyTo(ball.Keys);
+            Array.Sort(ball.Keys, order);
             _sorted = true;
         }
         // d in descending order = a0 in ascending order.
         int m = 0;
         for (int k = 0; k < _t; k++)
         {
-            double d = 1 - a0[_order[k]] - shift;
+            double d = 1 - a0[order[k]] - shift;
             if (d <= 0)
                 break;
-            _sortedD[m++] = d;
+            sortedD[m++] = d;
         }
-        _suffix[m] = 0;
+        suffix[m] = 0;
         for (int k = m - 1; k >= 0; k--)
-            _suffix[k] = _suffix[k + 1] + _sortedD[k] * _sortedD[k];
+            suffix[k] = suffix[k + 1] + sortedD[k] * sortedD[k];
         // k entries saturated (the k largest d): k + s^2 * suffix[k] = r2, with d_k s < 1 for the first unsaturated one.
         for (int k = 0; k < m; k++)
         {
             if (r2 < k)
                 break;
-            double s = Math.Sqrt((r2 - k) / _suffix[k]);
-            if (_sortedD[k] * s <= 1)
+            double s = Math.Sqrt((r2 - k) / suffix[k]);
+            if (sortedD[k] * s <= 1)
                 return s;
         }
         // Every entry saturated would give m > r2 (box distance), which was excluded above.
-        return Math.Sqrt(Math.Max(0, r2 - (m - 1)) / _suffix[m - 1]);
+        return Math.Sqrt(Math.Max(0, r2 - (m - 1)) / suffix[m - 1]);
+    }
+
+    /// <summary>Target indices by a0 ascending (d descending), reused within a projection; the sorted distances d and
+    /// their suffix sums of squares; the sort keys.</summary>
+    private sealed class BallScratch(int t)
+    {
+        public int[] Order { get; } = new int[t];
+
+        public double[] SortedD { get; } = new double[t];
+
+        public double[] Suffix { get; } = new double[t + 1];
+
+        public double[] Keys { get; } = new double[t];
     }
 }
 
@@ -280,3 +292,4 @@ internal readonly record struct WeightPath(bool BetaFixed, bool AlphaFixed, doub
         && (BetaFixed || (MaxBeta <= BetaCap && MaxBeta <= other.BetaCap))
         && (AlphaFixed || (MaxBoxDistance <= Radius * Radius && MaxBoxDistance <= other.Radius * other.Radius));
 }
+
