@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLNetExt.Calibration.Kernels;
 
@@ -21,10 +22,10 @@ internal sealed class BinaryStreamKernel
     private readonly bool _positiveOnTie;
     private readonly LeftWidthCorrected _topRule;
     private readonly bool _guessExactAwayFromEdges;
-    private readonly long[] _counters;
-    private readonly double[] _sums;
-    private readonly long[] _topCounters;
-    private readonly double[] _topSums;
+    // Per copy and bin, a pair: the sum of the values and a counter, count + 2^32 positives, held exactly in a double
+    // (at most 2^16 + 2^48 in a segment). One 16-byte add updates both, where a long and a double array took two.
+    private readonly double[] _cells;
+    private readonly double[] _topCells;
 
     /// <param name="binning">Equal-width, left-closed or torchmetrics' rule, computed for floats (<see cref="Applies"/>).</param>
     /// <param name="positiveOnTie">The tie rule of the top-label table.</param>
@@ -44,10 +45,8 @@ internal sealed class BinaryStreamKernel
             if (!(Math.Abs(edges[k] * _m - k) < 1e-12))
                 _guessExactAwayFromEdges = false;
         }
-        _counters = new long[4 * _bins];
-        _sums = new double[4 * _bins];
-        _topCounters = new long[4 * _bins];
-        _topSums = new double[4 * _bins];
+        _cells = new double[2 * 4 * _bins];
+        _topCells = new double[2 * 4 * _bins];
     }
 
     /// <summary>How far from a whole number t M must be for its floor to be t's bin without the edge check.</summary>
@@ -55,7 +54,7 @@ internal sealed class BinaryStreamKernel
 
     /// <summary>Whether the kernel handles this binning (else the evaluator runs the separate kernels).</summary>
     public static bool Applies(CalibrationBinning binning)
-        => binning.IsVectorizableForFloat && binning.Count <= 256 && Vector256.IsHardwareAccelerated;
+        => binning.IsVectorizableForFloat && binning.Count <= 256 && Vector256.IsHardwareAccelerated && Avx.IsSupported;
 
     /// <summary>
     /// Adds one segment of checked-by-this-kernel probabilities: a value outside [0, 1] (or NaN) throws
@@ -70,33 +69,26 @@ internal sealed class BinaryStreamKernel
         bool spreading = spread is not null, counting = topCounts is not null;
         int n = probabilities.Length;
         int bins = _bins;
-        Array.Clear(_counters);
-        Array.Clear(_sums);
-        Array.Clear(_topCounters);
-        Array.Clear(_topSums);
+        Array.Clear(_cells);
+        Array.Clear(_topCells);
         const int Grid = SmoothCalibrationErrorCore.DefaultGrid;
         ref float p0 = ref MemoryMarshal.GetReference(probabilities);
-        ref long k0 = ref MemoryMarshal.GetArrayDataReference(_counters);
-        ref double s0 = ref MemoryMarshal.GetArrayDataReference(_sums);
-        ref long tk0 = ref MemoryMarshal.GetArrayDataReference(_topCounters);
-        ref double ts0 = ref MemoryMarshal.GetArrayDataReference(_topSums);
+        ref double e0 = ref MemoryMarshal.GetArrayDataReference(_cells);
+        ref double t0 = ref MemoryMarshal.GetArrayDataReference(_topCells);
         ref double r0 = ref spreading ? ref MemoryMarshal.GetArrayDataReference(spread!) : ref Unsafe.NullRef<double>();
         ref double d0 = ref spreading ? ref Unsafe.Add(ref r0, Grid) : ref Unsafe.NullRef<double>();
         ref int h0 = ref counting ? ref MemoryMarshal.GetArrayDataReference(topCounts!) : ref Unsafe.NullRef<int>();
 
-        Span<double> value = stackalloc double[8];
-        Span<double> top = stackalloc double[8];
-        Span<int> outcome = stackalloc int[8];
-        Span<int> correct = stackalloc int[8];
+        // Eight rows' (value, counter increment) pairs, as two unpacks store them: row u's pair at Pair(u).
+        Span<double> pairs = stackalloc double[16];
+        Span<double> topPairs = stackalloc double[16];
         Span<int> bin = stackalloc int[8];
         Span<int> topGuess = stackalloc int[8];
         Span<int> grid = stackalloc int[8];
         Span<double> fraction = stackalloc double[8];
         Span<double> residual = stackalloc double[8];
-        ref double value0 = ref MemoryMarshal.GetReference(value);
-        ref double top0 = ref MemoryMarshal.GetReference(top);
-        ref int outcome0 = ref MemoryMarshal.GetReference(outcome);
-        ref int correct0 = ref MemoryMarshal.GetReference(correct);
+        ref double pair0 = ref MemoryMarshal.GetReference(pairs);
+        ref double topPair0 = ref MemoryMarshal.GetReference(topPairs);
         ref int bin0 = ref MemoryMarshal.GetReference(bin);
         ref int topGuess0 = ref MemoryMarshal.GetReference(topGuess);
         ref int grid0 = ref MemoryMarshal.GetReference(grid);
@@ -113,6 +105,7 @@ internal sealed class BinaryStreamKernel
         var one = Vector256<double>.One;
         var half = Vector256.Create(0.5f);
         var laneBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        var positiveStep = Vector256.Create(4294967296.0); // 2^32: a positive's share of the counter
         var floor = Vector256.Create(CalibrationMetrics.LogLossEpsilon);
         var margin = Vector256.Create(EdgeMargin);
         var farMargin = Vector256.Create(1 - EdgeMargin);
@@ -196,27 +189,29 @@ internal sealed class BinaryStreamKernel
                 (cHigh - oHigh).StoreUnsafe(ref residual0, 4);
             }
 
-            cLow.StoreUnsafe(ref value0);
-            cHigh.StoreUnsafe(ref value0, 4);
-            tLow.StoreUnsafe(ref top0);
-            tHigh.StoreUnsafe(ref top0, 4);
-            y.StoreUnsafe(ref outcome0);
-            right.StoreUnsafe(ref correct0);
+            var incrementLow = oLow * positiveStep + one;
+            var incrementHigh = oHigh * positiveStep + one;
+            var topIncrementLow = rLow * positiveStep + one;
+            var topIncrementHigh = rHigh * positiveStep + one;
+            Avx.UnpackLow(cLow, incrementLow).StoreUnsafe(ref pair0);
+            Avx.UnpackHigh(cLow, incrementLow).StoreUnsafe(ref pair0, 4);
+            Avx.UnpackLow(cHigh, incrementHigh).StoreUnsafe(ref pair0, 8);
+            Avx.UnpackHigh(cHigh, incrementHigh).StoreUnsafe(ref pair0, 12);
+            Avx.UnpackLow(tLow, topIncrementLow).StoreUnsafe(ref topPair0);
+            Avx.UnpackHigh(tLow, topIncrementLow).StoreUnsafe(ref topPair0, 4);
+            Avx.UnpackLow(tHigh, topIncrementHigh).StoreUnsafe(ref topPair0, 8);
+            Avx.UnpackHigh(tHigh, topIncrementHigh).StoreUnsafe(ref topPair0, 12);
             b.StoreUnsafe(ref bin0);
             guess.StoreUnsafe(ref topGuess0);
 
             for (int u = 0; u < 8; u++)
             {
-                double v = Unsafe.Add(ref value0, u);
+                int at = Pair(u);
                 int copy = (u & 3) * bins;
-                int cell = copy + Unsafe.Add(ref bin0, u);
-                Unsafe.Add(ref k0, cell) += ((long)Unsafe.Add(ref outcome0, u) << 32) + 1;
-                Unsafe.Add(ref s0, cell) += v;
+                Cell(ref e0, copy + Unsafe.Add(ref bin0, u)) += Vector128.LoadUnsafe(ref pair0, (nuint)at);
 
-                double t = Unsafe.Add(ref top0, u);
-                int topBin = topExact ? Unsafe.Add(ref topGuess0, u) : _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, Unsafe.Add(ref topGuess0, u));
-                Unsafe.Add(ref tk0, copy + topBin) += ((long)Unsafe.Add(ref correct0, u) << 32) + 1;
-                Unsafe.Add(ref ts0, copy + topBin) += t;
+                int topBin = topExact ? Unsafe.Add(ref topGuess0, u) : TopBin(Unsafe.Add(ref topPair0, at), Unsafe.Add(ref topGuess0, u));
+                Cell(ref t0, copy + topBin) += Vector128.LoadUnsafe(ref topPair0, (nuint)at);
             }
             if (spreading)
             {
@@ -233,7 +228,7 @@ internal sealed class BinaryStreamKernel
             if (counting)
             {
                 for (int u = 0; u < 8; u++)
-                    Unsafe.Add(ref h0, (int)(RankSelector.Key((float)Unsafe.Add(ref value0, u)) >> 48))++;
+                    Unsafe.Add(ref h0, (int)(RankSelector.Key((float)Unsafe.Add(ref pair0, Pair(u))) >> 48))++;
             }
         }
         if (i < n)
@@ -246,8 +241,8 @@ internal sealed class BinaryStreamKernel
             Tail(rest, outcomes, i, firstRow, error, ref total, ref square, ref product, ref topTotal, ref topSquare, ref topProduct,
                 ref mantissa, ref exponent, spread, topCounts);
         }
-        Finish(_counters, _sums, total, square, product, table, n);
-        Finish(_topCounters, _topSums, topTotal, topSquare, topProduct, topTable, n);
+        Finish(_cells, total, square, product, table, n);
+        Finish(_topCells, topTotal, topSquare, topProduct, topTable, n);
         // As ScalarKernels' product: one last normalization, then one logarithm.
         var last = mantissa.AsInt64();
         exponent += ((last >>> 52) & Vector256.Create(0x7FFL)) - Vector256.Create(1023L);
@@ -255,6 +250,17 @@ internal sealed class BinaryStreamKernel
         logLoss -= Math.Log(((mantissa[0] * mantissa[1]) * mantissa[2]) * mantissa[3])
             + (((exponent[0] + exponent[1]) + exponent[2]) + exponent[3]) * 0.69314718055994530942;
     }
+
+    /// <summary>Where row u of eight keeps its pair: unpacking rows 0-3 with their increments stores rows 0, 2, then 1, 3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Pair(int u) => ((u >> 2) << 3) | ((u & 1) << 2) | ((u >> 1 & 1) << 1);
+
+    /// <summary>The (sum, counter) pair of a cell.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref Vector128<double> Cell(ref double cells, int cell) => ref Unsafe.As<double, Vector128<double>>(ref Unsafe.Add(ref cells, 2 * cell));
+
+    /// <summary>The top-label bin of t near an edge, from the guess floor(t M).</summary>
+    private int TopBin(double t, int guess) => _separateOne && t == 1.0 ? _m : _topRule.FromGuess(t, guess);
 
     // Rows from `start` on, one at a time, with each kernel's scalar arithmetic (the chains continue at lane i mod 4).
     private void Tail(ReadOnlySpan<float> rest, bool[] outcomes, int start, long firstRow, Func<long, double, Exception> error,
@@ -274,8 +280,8 @@ internal sealed class BinaryStreamKernel
             double o = y ? 1.0 : 0.0;
             int lane = i & 3;
             int cell = lane * bins + (_separateOne && c == 1.0 ? _m : rule.Find(c, i));
-            _counters[cell] += y ? (1L << 32) + 1 : 1;
-            _sums[cell] += c;
+            _cells[2 * cell] += c;
+            _cells[2 * cell + 1] += y ? 4294967297.0 : 1.0;
             total = total.WithElement(lane, total[lane] + c);
             square = square.WithElement(lane, square[lane] + c * c);
             product = product.WithElement(lane, product[lane] + (y ? c : 0.0));
@@ -284,8 +290,8 @@ internal sealed class BinaryStreamKernel
             bool right = positive == y;
             double t = Math.Max(c, 1 - c);
             int topCell = lane * bins + (_separateOne && t == 1.0 ? _m : _topRule.Find(t, i));
-            _topCounters[topCell] += right ? (1L << 32) + 1 : 1;
-            _topSums[topCell] += t;
+            _topCells[2 * topCell] += t;
+            _topCells[2 * topCell + 1] += right ? 4294967297.0 : 1.0;
             topTotal = topTotal.WithElement(lane, topTotal[lane] + t);
             topSquare = topSquare.WithElement(lane, topSquare[lane] + t * t);
             topProduct = topProduct.WithElement(lane, topProduct[lane] + (right ? t : 0.0));
@@ -305,7 +311,7 @@ internal sealed class BinaryStreamKernel
     }
 
     // As BinKernels' unweighted ending: copies added in order, counters split into count and positives, then the totals.
-    private void Finish(long[] counters, double[] sums, Vector256<double> total, Vector256<double> square, Vector256<double> product,
+    private void Finish(double[] cells, Vector256<double> total, Vector256<double> square, Vector256<double> product,
         double[] partial, int n)
     {
         int bins = _bins;
@@ -316,8 +322,8 @@ internal sealed class BinaryStreamKernel
             double sum = 0;
             for (int k = 0; k < 4; k++)
             {
-                counter += counters[k * bins + b];
-                sum += sums[k * bins + b];
+                sum += cells[2 * (k * bins + b)];
+                counter += (long)cells[2 * (k * bins + b) + 1];
             }
             double count = counter & 0xFFFFFFFFL, positives = counter >> 32;
             allPositives += counter >> 32;
