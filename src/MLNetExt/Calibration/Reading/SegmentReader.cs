@@ -160,26 +160,24 @@ internal static class SegmentReader<T, TW>
     private static int FillScalarBoolean(DataViewRowCursor cursor, ValueGetter<T> scalar, ValueGetter<bool> boolean, T[] values, ulong[] bits, int limit,
         T[] staging)
     {
-        int j = 0, staged = 0;
+        int j = 0;
         bool y = false;
         ulong word = 0; // the labels of the current 64 rows, kept in a register (no store-to-load chain through memory)
         while (j < limit && cursor.MoveNext())
         {
-            scalar(ref staging[staged]);
+            scalar(ref staging[j & (StagingRows - 1)]);
             boolean(ref y);
             word |= (y ? 1UL : 0UL) << j; // the shift count is taken mod 64
-            if ((j & 63) == 63)
-            {
-                bits[j >> 6] = word;
-                word = 0;
-            }
             j++;
-            if (++staged == StagingRows)
+            if ((j & 63) == 0)
             {
-                staging.AsSpan().CopyTo(values.AsSpan(j - StagingRows));
-                staged = 0;
+                bits[(j >> 6) - 1] = word;
+                word = 0;
+                if ((j & (StagingRows - 1)) == 0)
+                    staging.AsSpan().CopyTo(values.AsSpan(j - StagingRows));
             }
         }
+        int staged = j & (StagingRows - 1);
         staging.AsSpan(0, staged).CopyTo(values.AsSpan(j - staged));
         if ((j & 63) != 0)
             bits[j >> 6] = word;
