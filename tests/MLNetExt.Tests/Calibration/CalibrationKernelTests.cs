@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNetExt.Calibration;
+using MLNetExt.Calibration.Kernels;
 
 namespace MLNetExt.Tests.Calibration;
 
@@ -73,6 +74,44 @@ public sealed class CalibrationKernelTests
         var equalMass = CalibrationMetrics.Reliability(p, y, CalibrationBinning.EqualMass(p, 15));
         Assert.AreEqual(equalMass.ExpectedCalibrationError, m.EqualMassExpectedCalibrationError, 0, "equal-mass ECE");
         Assert.AreEqual(equalMass.DebiasedRootMeanSquaredCalibrationError, m.DebiasedCalibrationError, 0, "debiased");
+    }
+
+    [TestMethod]
+    public void LargeSpans_SummedOnEveryCore_GiveTheOneThreadBits_AndReportTheFirstBadRow()
+    {
+        // From 4 segments on, the span functions sum segments on every core; the bits must be those of adding the
+        // segment sums in order on one thread (here: one call per segment, each from zero, added in order).
+        var (p, y) = Data(seed: 9);
+        var binning = CalibrationBinning.EqualWidth(15);
+        var totals = new double[BinKernels.Width(15)];
+        for (int start = 0; start < Rows; start += 65_536)
+        {
+            int length = Math.Min(65_536, Rows - start);
+            var partial = new double[totals.Length];
+            BinDispatch.Accumulate<float, float, PositiveClass>(binning, p.AsSpan(start, length), y.AsSpan(start, length), default, new PositiveClass(),
+                partial, start, "confidences");
+            for (int k = 0; k < totals.Length; k++)
+                totals[k] += partial[k];
+        }
+        var oneThread = new ReliabilityDiagram(binning, new BinStatistics(15, totals, weighted: false));
+        for (int run = 0; run < 5; run++)
+        {
+            var whole = CalibrationMetrics.Reliability(p, y, binning);
+            CollectionAssert.AreEqual(oneThread.Bins.ToArray(), whole.Bins.ToArray(), "bins");
+            Assert.AreEqual(oneThread.ExpectedCalibrationError, whole.ExpectedCalibrationError, 0, "ECE");
+            Assert.AreEqual(oneThread.ExpectedCalibrationError, CalibrationMetrics.ExpectedCalibrationError(p, y), 0, "ECE function");
+        }
+
+        // Bad values in the second and the last segment: the first in row order is the one named, whichever thread saw
+        // which segment first.
+        var bad = (float[])p.Clone();
+        bad[70_000] = 1.5f;
+        bad[Rows - 2] = float.NaN;
+        for (int run = 0; run < 5; run++)
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => CalibrationMetrics.ExpectedCalibrationError(bad, y));
+            StringAssert.Contains(e.Message, "confidences[70000] is 1.5");
+        }
     }
 
     [TestMethod]
