@@ -40,12 +40,7 @@ internal static class KernelBandwidth
             var order = new int[n];
             for (int i = 0; i < n; i++)
                 order[i] = i;
-            var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x5167, 0));
-            for (int i = 0; i < SampledQueryRows; i++)
-            {
-                int j = i + random.NextInt32(n - i);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x5167, 0)).ShuffleFront(order, SampledQueryRows);
             queries = order.AsSpan(0, SampledQueryRows).ToArray();
             Array.Sort(queries);
         }

@@ -152,12 +152,7 @@ internal sealed class NystromKernelOperator : IKernelOperator
         var order = new int[n];
         for (int i = 0; i < n; i++)
             order[i] = i;
-        var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x4E59, 0));
-        for (int i = 0; i < m; i++)
-        {
-            int j = i + random.NextInt32(n - i);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(0x4E59, 0)).ShuffleFront(order, m);
         var chosen = order.AsSpan(0, m).ToArray();
         Array.Sort(chosen);
         double scale = -1 / (2 * sigma * sigma);

@@ -115,11 +115,7 @@ internal sealed class RankingLists
         for (int i = 0; i < size; i++)
             indices[i] = start + i;
         var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(epoch, group));
-        for (int i = 0; i < count; i++)
-        {
-            int j = i + random.NextInt32(size - i);
-            (indices[i], indices[j]) = (indices[j], indices[i]);
-        }
+        random.ShuffleFront(indices, count);
         bool anyRelevant = false;
         for (int i = 0; i < count && !anyRelevant; i++)
             anyRelevant = Labels[indices[i]] > 0;

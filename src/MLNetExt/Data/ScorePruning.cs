@@ -335,12 +335,7 @@ internal static class ScoreSelection
     /// <summary>The first <paramref name="count"/> of a partial Fisher-Yates shuffle of <paramref name="rows"/> (row order in), from (seed, group, stratum).</summary>
     private static int[] Sample(int[] rows, int count, int seed, int group, int stratum)
     {
-        var random = new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(group, stratum));
-        for (int i = 0; i < count; i++)
-        {
-            int j = i + random.NextInt32(rows.Length - i);
-            (rows[i], rows[j]) = (rows[j], rows[i]);
-        }
+        new CounterRandomStream(CounterRandom.SeedKey(seed), CounterRandom.Stream(group, stratum)).ShuffleFront(rows, count);
         return rows[..count];
     }
 

@@ -194,6 +194,21 @@ internal struct CounterRandomStream
     }
 
     /// <summary>
+    /// Moves a uniform random sample of <paramref name="count"/> of <paramref name="items"/>, in random order, to its
+    /// first <paramref name="count"/> places: Fisher-Yates from the first place up, stopped after <paramref name="count"/>
+    /// places, one <see cref="NextInt32"/> draw per place.
+    /// </summary>
+    public void ShuffleFront(Span<int> items, int count)
+    {
+        Guard.Argument(count >= 0 && count <= items.Length, nameof(count), $"must be in [0, {items.Length}]; got {count}.");
+        for (int i = 0; i < count; i++)
+        {
+            int j = i + NextInt32(items.Length - i);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    /// <summary>
     /// A uniform integer in [0, <paramref name="maxExclusive"/>), exactly unbiased (Lemire, "Fast random integer
     /// generation in an interval", 2019: the high word of a 64 x 64-bit product, rejecting the few low words that
     /// would bias it); one draw, more with probability below maxExclusive / 2^64.
